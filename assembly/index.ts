@@ -1,0 +1,9 @@
+// The promopt kernel module: every kernel family re-exported from one wasm binary.
+export { expArray, log1pUnitArray } from "./math";
+export { linearPredictor, logitDemand } from "./logit";
+export { priceGridSearch } from "./grid";
+
+/** First byte that the module's own static data does not use; the host arena starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -1,0 +1,9 @@
+// Every command, registered in the order `promopt --help` lists them. One file per command.
+import type { Command } from 'commander';
+import { registerGrid } from './grid.js';
+import { registerDemo } from './demo.js';
+
+export const commands: Array<(program: Command) => void> = [
+  registerGrid,
+  registerDemo,
+];

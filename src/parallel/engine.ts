@@ -1,0 +1,128 @@
+// The engine: one kernel runtime and arena on the calling thread, plus (lazily) a piscina pool
+// whose workers run kernels over the same shared memory. Work is cut into shards of a fixed size
+// that does not depend on the thread count, and every reduction runs in shard order, so results
+// are bit-identical for any number of threads.
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { Arena, KernelRuntime, type KernelFlavor, type KernelName } from '../kernels/runtime.js';
+import { PromoptError } from '../errors.js';
+import type { KernelTask } from './worker.js';
+
+export interface EngineOptions {
+  /** Worker threads for kernels; 1 runs everything on the calling thread. Default: available cores. */
+  threads?: number;
+  /** 'debug' keeps the kernels' assertions (tests use it); default 'release'. */
+  flavor?: KernelFlavor;
+  /** Jobs with fewer work units than this run on the calling thread (a pool costs more than it saves). */
+  inlineBelow?: number;
+}
+
+/** A contiguous range of items [start, end). */
+export interface Shard {
+  start: number;
+  end: number;
+}
+
+/** Default shard size in items (customers): small enough to balance 2–8 threads at 1M. */
+export const DEFAULT_SHARD_SIZE = 16384;
+/** Below this many work units (customer × price evaluations) a job runs inline; see bench/RESULTS.md. */
+export const DEFAULT_INLINE_BELOW = 200_000;
+
+/**
+ * Cuts [0, n) into shards of at most `shardSize`, also cutting at every group boundary
+ * (e.g. markets, so that a shard's per-price totals belong to one market).
+ */
+export function planShards(n: number, shardSize = DEFAULT_SHARD_SIZE, groupStarts: readonly number[] = [0]): Shard[] {
+  if (!Number.isInteger(shardSize) || shardSize < 1) throw new PromoptError('INTERNAL', `bad shard size ${shardSize}`);
+  const cuts = [...groupStarts.filter((s) => s > 0 && s < n), n].sort((a, b) => a - b);
+  const shards: Shard[] = [];
+  let start = 0;
+  for (const cut of cuts) {
+    for (let s = start; s < cut; s += shardSize) shards.push({ start: s, end: Math.min(cut, s + shardSize) });
+    start = cut;
+  }
+  return shards;
+}
+
+export class Engine {
+  readonly runtime: KernelRuntime;
+  readonly arena: Arena;
+  readonly threads: number;
+  readonly inlineBelow: number;
+  private pool: Piscina | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: EngineOptions = {}) {
+    const threads = options.threads ?? availableParallelism();
+    if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+      throw new PromoptError('BAD_INPUT', `--threads must be an integer from 1 to 256, got ${threads}`);
+    }
+    this.threads = threads;
+    this.inlineBelow = options.inlineBelow ?? DEFAULT_INLINE_BELOW;
+    this.runtime = KernelRuntime.create(options.flavor ?? 'release');
+    this.arena = new Arena(this.runtime);
+  }
+
+  /**
+   * Runs jobs one at a time (they share the arena); whatever a job allocates is freed when it
+   * ends, so a job must copy out the results it returns.
+   */
+  exclusive<T>(job: (arena: Arena) => Promise<T>): Promise<T> {
+    const run = this.queue.then(() => this.arena.scoped(() => job(this.arena)));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Calls `kernel` once per shard with the arguments `argsFor(shard, index)` gives. Shards run
+   * in the pool when there is more than one thread and the job is large enough; the returned
+   * values are in shard order whatever ran where.
+   */
+  async forShards(kernel: KernelName, shards: readonly Shard[], argsFor: (shard: Shard, index: number) => number[], workUnits: number): Promise<number[]> {
+    const calls = shards.map((shard, index) => argsFor(shard, index));
+    if (this.threads === 1 || workUnits < this.inlineBelow || shards.length < 2) {
+      const fn = this.runtime.exports[kernel];
+      if (typeof fn !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${kernel}`);
+      return calls.map((args) => {
+        const r = fn(...args);
+        return typeof r === 'number' ? r : 0;
+      });
+    }
+    const pool = this.ensurePool();
+    return Promise.all(calls.map((args) => pool.run({ kernel, args } satisfies KernelTask) as Promise<number>));
+  }
+
+  private ensurePool(): Piscina {
+    if (!this.pool) {
+      this.pool = new Piscina({
+        filename: new URL('./worker.js', import.meta.url).href,
+        minThreads: this.threads,
+        maxThreads: this.threads,
+        idleTimeout: 30_000,
+        workerData: { module: this.runtime.module, memory: this.runtime.memory, flavor: this.runtime.flavor },
+      });
+    }
+    return this.pool;
+  }
+
+  /** Stops the worker threads (the engine stays usable; a later job starts them again). */
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await pool.destroy();
+  }
+}
+
+let defaultEngine: Engine | undefined;
+
+/** The engine API calls use when none is passed. */
+export function getDefaultEngine(): Engine {
+  defaultEngine ??= new Engine();
+  return defaultEngine;
+}
+
+export async function closeDefaultEngine(): Promise<void> {
+  const engine = defaultEngine;
+  defaultEngine = undefined;
+  if (engine) await engine.close();
+}

@@ -1,0 +1,60 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { KernelRuntime, Arena } from '../../src/kernels/runtime.js';
+import { logistic, softplus } from '../../src/kernels/math.js';
+import { uniformArray } from '../helpers.js';
+
+// Documented accuracy of the vectorized exp / log1p in assembly/math.ts, checked on both builds.
+for (const flavor of ['release', 'debug'] as const) {
+  const runtime = KernelRuntime.create(flavor);
+  const arena = new Arena(runtime);
+
+  const run = (kernel: 'expArray' | 'log1pUnitArray', xs: Float64Array) => {
+    const mark = arena.mark();
+    const x = arena.copyF64(xs);
+    const out = arena.f64(xs.length);
+    runtime.exports[kernel](x.ptr, xs.length, out.ptr);
+    const result = arena.viewF64(out).slice();
+    arena.release(mark);
+    return result;
+  };
+
+  test(`${flavor}: exp relative error ≤ 1e-15 on [-708, 709] (odd length, tail included)`, () => {
+    const xs = uniformArray(200_001, -708, 709, 11);
+    xs[0] = 0; xs[1] = -708; xs[2] = 709; xs[3] = 1e-300; xs[4] = -1e-17;
+    const ys = run('expArray', xs);
+    let worst = 0;
+    for (let i = 0; i < xs.length; i++) worst = Math.max(worst, Math.abs(ys[i] - Math.exp(xs[i])) / Math.exp(xs[i]));
+    assert.ok(worst <= 1e-15, `worst relative error ${worst}`);
+  });
+
+  test(`${flavor}: exp flushes below -708 to zero and never returns NaN`, () => {
+    const xs = Float64Array.from([-708.5, -745, -1e6, -Infinity, 710, 1e6]);
+    const ys = run('expArray', xs);
+    assert.equal(Array.from(ys.subarray(0, 4)), [0, 0, 0, 0]);
+    assert.ok(ys[4] > 1e307 && Number.isFinite(ys[4]));
+    assert.ok(Number.isFinite(ys[5]));
+  });
+
+  test(`${flavor}: log1p relative error ≤ 4e-16 on [0, 1]`, () => {
+    const ts = uniformArray(200_001, 0, 1, 12);
+    ts[0] = 0; ts[1] = 1; ts[2] = 1e-300; ts[3] = Math.SQRT2 - 1; ts[4] = 5e-324;
+    const ys = run('log1pUnitArray', ts);
+    let worst = 0;
+    for (let i = 0; i < ts.length; i++) {
+      const ref = Math.log1p(ts[i]);
+      worst = Math.max(worst, ref === 0 ? Math.abs(ys[i]) : Math.abs(ys[i] - ref) / ref);
+    }
+    assert.ok(worst <= 4e-16, `worst relative error ${worst}`);
+  });
+}
+
+test('reference logistic and softplus are stable at |z| = 700 and beyond', () => {
+  assert.is(logistic(800), 1);
+  assert.ok(logistic(-700) > 0 && Math.abs(logistic(-700) / Math.exp(-700) - 1) < 1e-15);
+  assert.is(softplus(-800), 0);
+  assert.is(softplus(800), 800);
+  assert.ok(Math.abs(softplus(0) - Math.LN2) < 1e-16);
+});
+
+test.run();
