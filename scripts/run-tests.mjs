@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const filter = process.argv[2] ?? '';
-const uvu = spawn(process.execPath, [`${root}/node_modules/uvu/bin.js`, 'dist/test', filter ? filter : '\\.test\\.js$'], {
+// Only compiled test files; an optional argument narrows them by a regex on the path.
+const pattern = filter ? `^(?=.*(?:${filter})).*\\.test\\.js$` : '\\.test\\.js$';
+const uvu = spawn(process.execPath, [`${root}/node_modules/uvu/bin.js`, 'dist/test', pattern], {
   cwd: root,
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },

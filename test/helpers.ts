@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { Engine, type EngineOptions } from '../src/parallel/engine.js';
 import { CounterRng } from '../src/random.js';
 import { relativeError } from '../src/kernels/math.js';
+import type { GridCustomers } from '../src/kernels/grid.js';
 
 /** Uniform draws in [lo, hi) from a fixed seed. */
 export function uniformArray(n: number, lo: number, hi: number, seed = 7, stream = 1): Float64Array {
@@ -31,3 +32,15 @@ export async function withEngine<T>(options: EngineOptions, body: (engine: Engin
     await engine.close();
   }
 }
+
+/** Random customers for the price-grid kernel. */
+export function randomCustomers(n: number, seed: number): GridCustomers {
+  return {
+    baselineUtility: uniformArray(n, -4, 8, seed, 1),
+    priceSensitivity: uniformArray(n, 0.002, 0.06, seed, 2),
+    shareCost: uniformArray(n, -0.5, 1.5, seed, 3),
+    expectedReferrals: uniformArray(n, 0, 0.5, seed, 4),
+    marginalCost: uniformArray(n, 30, 100, seed, 5),
+  };
+}
+

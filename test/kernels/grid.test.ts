@@ -1,0 +1,89 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { feasiblePrices, priceGridSearch, priceGridSearchReference, type GridCustomers, type GridOptions } from '../../src/kernels/grid.js';
+import { assertClose, randomCustomers, withEngine } from '../helpers.js';
+
+test('feasible prices: 56 integers up to 188 ending in 5, 8 or 9', () => {
+  const prices = feasiblePrices();
+  assert.is(prices.length, 56);
+  assert.equal(prices.slice(0, 6), [5, 8, 9, 15, 18, 19]);
+  assert.equal(prices.slice(-3), [179, 185, 188]);
+  assert.ok(prices.every((p) => [5, 8, 9].includes(p % 10) && p <= 188));
+});
+
+/** The kernel's choice must be an argmax of the reference's profits (equal index unless a near-tie). */
+function assertSameArgmax(kernelIndex: Int32Array, referenceIndex: Int32Array, profitsAt: (i: number, j: number) => number, label: string) {
+  let differing = 0;
+  for (let i = 0; i < kernelIndex.length; i++) {
+    if (kernelIndex[i] === referenceIndex[i]) continue;
+    differing++;
+    const a = profitsAt(i, kernelIndex[i]), b = profitsAt(i, referenceIndex[i]);
+    assert.ok(Math.abs(a - b) <= 1e-12 * Math.abs(b), `${label}: customer ${i} picks ${kernelIndex[i]} (${a}) over ${referenceIndex[i]} (${b})`);
+  }
+  assert.ok(differing <= kernelIndex.length * 1e-3, `${label}: ${differing} customers differ`);
+}
+
+for (const flavor of ['release', 'debug'] as const) {
+  for (const prices of [feasiblePrices(), feasiblePrices(100)]) {
+    test(`${flavor}: grid search matches the exhaustive reference (${prices.length} prices${prices.length % 2 ? ', odd' : ''})`, async () => {
+      const customers = randomCustomers(5_003, 17);
+      const options: GridOptions = { prices, sigma: 18.858, leadValue: 125.742, totals: true, groupStarts: [0, 1000, 3000] };
+      const actual = await withEngine({ flavor, threads: 1 }, (engine) => priceGridSearch(customers, options, engine));
+      const expected = priceGridSearchReference(customers, options);
+      const profit = (s: 0 | 1) => (i: number, j: number) => {
+        const single: GridCustomers = {
+          baselineUtility: [customers.baselineUtility[i]], priceSensitivity: [customers.priceSensitivity[i]], shareCost: [customers.shareCost[i]],
+          expectedReferrals: [customers.expectedReferrals[i]], marginalCost: [customers.marginalCost[i]],
+        };
+        const r = priceGridSearchReference(single, { ...options, prices: [prices[j]], totals: false, groupStarts: [0] });
+        return s ? r.bestProfitS[0] : r.bestProfitNS[0];
+      };
+      assertSameArgmax(actual.bestIndexNS, expected.bestIndexNS, profit(0), 's = 0');
+      assertSameArgmax(actual.bestIndexS, expected.bestIndexS, profit(1), 's = 1');
+      assertClose(actual.bestProfitNS, expected.bestProfitNS, 1e-12, 1e-300, 'profit s = 0');
+      assertClose(actual.bestProfitS, expected.bestProfitS, 1e-12, 1e-300, 'profit s = 1');
+      assert.is(actual.totals!.length, 3);
+      for (let g = 0; g < 3; g++) {
+        for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+          assertClose(actual.totals![g][key], expected.totals![g][key], 1e-11, 1e-9, `totals[${g}].${key}`);
+        }
+      }
+    });
+  }
+}
+
+test('grid search on extreme utilities stays finite and exact', async () => {
+  const n = 1001;
+  const customers: GridCustomers = {
+    baselineUtility: Float64Array.from({ length: n }, (_, i) => -690 + (1380 * i) / (n - 1)),
+    priceSensitivity: new Float64Array(n).fill(0.01),
+    shareCost: Float64Array.from({ length: n }, (_, i) => ((i % 7) - 3) * 3),
+    expectedReferrals: new Float64Array(n).fill(0.1),
+    marginalCost: new Float64Array(n).fill(50),
+  };
+  const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742 };
+  const actual = await withEngine({ threads: 1 }, (engine) => priceGridSearch(customers, options, engine));
+  const expected = priceGridSearchReference(customers, options);
+  assertClose(actual.bestProfitNS, expected.bestProfitNS, 1e-12, 1e-300, 'profit s = 0');
+  assertClose(actual.bestProfitS, expected.bestProfitS, 1e-12, 1e-300, 'profit s = 1');
+});
+
+test('grid search rejects a price grid that is not ascending and a bad group start', async () => {
+  const customers = randomCustomers(10, 1);
+  await withEngine({ threads: 1 }, async (engine) => {
+    try {
+      await priceGridSearch(customers, { prices: [5, 9, 8], sigma: 1, leadValue: 1 }, engine);
+      assert.unreachable();
+    } catch (error) {
+      assert.match((error as Error).message, /strictly ascending: prices\[2\] = 8/);
+    }
+    try {
+      await priceGridSearch(customers, { prices: [5, 8], sigma: 1, leadValue: 1, groupStarts: [0, 11] }, engine);
+      assert.unreachable();
+    } catch (error) {
+      assert.match((error as Error).message, /groupStarts\[1\] = 11/);
+    }
+  });
+});
+
+test.run();

@@ -1,0 +1,45 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { feasiblePrices, priceGridSearch, type GridResult } from '../../src/kernels/grid.js';
+import { logitDemand } from '../../src/kernels/logit.js';
+import { planShards } from '../../src/parallel/engine.js';
+import { randomCustomers, uniformArray, withEngine } from '../helpers.js';
+
+const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+test('shards cover [0, n) contiguously and cut at every group start', () => {
+  const shards = planShards(100_000, 16384, [0, 20_000, 20_001, 70_000]);
+  assert.is(shards[0].start, 0);
+  assert.is(shards[shards.length - 1].end, 100_000);
+  for (let k = 1; k < shards.length; k++) assert.is(shards[k].start, shards[k - 1].end);
+  for (const cut of [20_000, 20_001, 70_000]) assert.ok(shards.some((s) => s.start === cut), `no shard starts at ${cut}`);
+  assert.ok(shards.every((s) => s.end - s.start <= 16384 && s.end > s.start));
+});
+
+test('grid search (with per-market totals) is bit-identical on 1, 2 and 4 threads', async () => {
+  const customers = randomCustomers(120_001, 99);
+  const options = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, totals: true, groupStarts: [0, 33_333, 90_000] };
+  const runs: GridResult[] = [];
+  for (const threads of [1, 2, 4]) runs.push(await withEngine({ threads, inlineBelow: 0 }, (engine) => priceGridSearch(customers, options, engine)));
+  for (const run of runs.slice(1)) {
+    for (const key of ['bestIndexNS', 'bestProfitNS', 'bestIndexS', 'bestProfitS'] as const) assert.ok(bytes(run[key]).equals(bytes(runs[0][key])), key);
+    run.totals!.forEach((group, g) => {
+      for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+        assert.ok(bytes(group[key]).equals(bytes(runs[0].totals![g][key])), `totals[${g}].${key}`);
+      }
+    });
+  }
+});
+
+test('logit batch is bit-identical on 1 and 2 threads', async () => {
+  const n = 100_003;
+  const input = {
+    baselineUtility: uniformArray(n, -5, 5, 1, 1), priceSensitivity: uniformArray(n, 0, 0.05, 1, 2),
+    shareCost: uniformArray(n, 0, 1, 1, 3), price: uniformArray(n, 0, 188, 1, 4), sigma: 10, broadcast: 1 as const,
+  };
+  const one = await withEngine({ threads: 1 }, (engine) => logitDemand(input, engine));
+  const two = await withEngine({ threads: 2, inlineBelow: 0 }, (engine) => logitDemand(input, engine));
+  for (const key of Object.keys(one) as (keyof typeof one)[]) assert.ok(bytes(one[key]).equals(bytes(two[key])), key);
+});
+
+test.run();
