@@ -2,9 +2,39 @@
 // profit without (s = 0) and with (s = 1) the broadcasting requirement, and optionally the
 // per-price profit totals that the uniform-price schemes maximize.
 //
-// Vectorized over prices: a customer's parameters are splatted and two grid prices are
-// evaluated per step. One exp(-|u|) gives D and EU; one exp(-|z|) gives S.
+// Two kernels give the same answers bit for bit:
+// - priceGridSearch evaluates every price in double precision (f64x2, two prices a step; one
+//   exp(-|u|) serves D and EU, one exp(-|z|) serves S), and can accumulate per-price totals;
+// - priceGridSearchScreened first evaluates every price in single precision (f32x4, four prices
+//   a step), keeps each price whose single-precision profit is within a proven error bound of
+//   the best one, and re-evaluates only those in double precision with the same code as the
+//   exhaustive kernel. The true (double-precision) argmax is always kept, so the result is the
+//   exhaustive search's.
 import { expVec, log1pUnitVec, vc, C_ONE, C_TWO } from "./math";
+import { exp32, log1pUnit32 } from "./math32";
+
+// Results of evaluatePair (wasm globals are per instance, so per thread).
+let pairProfitNS: v128 = f64x2.splat(0);
+let pairProfitS: v128 = f64x2.splat(0);
+
+/** Profits Π(p, 0) = D (p − mc) and Π(p, 1) = S (D (p − mc) + r L) at two prices. */
+// @ts-ignore: decorator
+@inline
+function evaluatePair(price: v128, v: v128, alpha: v128, shareCost: v128, leadProfit: v128, mc: v128, sigma: v128): void {
+  const zero = f64x2.splat(0.0);
+  const u = f64x2.sub(v, f64x2.mul(alpha, price));
+  const e = expVec(f64x2.neg(f64x2.abs(u)));
+  const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
+  const demand = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(u, zero));
+  const continuation = f64x2.add(f64x2.pmax(u, zero), log1pUnitVec(e));
+  const z = f64x2.mul(sigma, f64x2.sub(continuation, shareCost));
+  const e2 = expVec(f64x2.neg(f64x2.abs(z)));
+  const inv2 = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e2));
+  const share = v128.bitselect(inv2, f64x2.mul(e2, inv2), f64x2.ge(z, zero));
+  const profitNS = f64x2.mul(demand, f64x2.sub(price, mc));
+  pairProfitNS = profitNS;
+  pairProfitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
+}
 
 /**
  * prices: nPrices (even; the host pads an odd grid by repeating its last price, which can never
@@ -18,7 +48,6 @@ export function priceGridSearch(
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, totalsPtr: usize,
 ): void {
   assert(nPrices > 0 && (nPrices & 1) == 0);
-  const zero = f64x2.splat(0.0);
   const sigmaV = f64x2.splat(sigma);
   const minusInf = f64x2.splat(-Infinity);
   const withTotals = totalsPtr != 0;
@@ -36,18 +65,8 @@ export function priceGridSearch(
     let idx = f64x2(0, 1);
     for (let j = 0; j < nPrices; j += 2) {
       const pOff = <usize>j << 3;
-      const price = v128.load(pricesPtr + pOff);
-      const u = f64x2.sub(v, f64x2.mul(alpha, price));
-      const e = expVec(f64x2.neg(f64x2.abs(u)));
-      const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
-      const demand = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(u, zero));
-      const continuation = f64x2.add(f64x2.pmax(u, zero), log1pUnitVec(e));
-      const z = f64x2.mul(sigmaV, f64x2.sub(continuation, shareCost));
-      const e2 = expVec(f64x2.neg(f64x2.abs(z)));
-      const inv2 = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e2));
-      const share = v128.bitselect(inv2, f64x2.mul(e2, inv2), f64x2.ge(z, zero));
-      const profitNS = f64x2.mul(demand, f64x2.sub(price, mc));
-      const profitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
+      evaluatePair(v128.load(pricesPtr + pOff), v, alpha, shareCost, leadProfit, mc, sigmaV);
+      const profitNS = pairProfitNS, profitS = pairProfitS;
       const betterNS = f64x2.gt(profitNS, bestNS);
       bestNS = v128.bitselect(profitNS, bestNS, betterNS);
       bestNSIdx = v128.bitselect(idx, bestNSIdx, betterNS);
@@ -75,4 +94,120 @@ function storeBest(best: v128, bestIdx: v128, indexPtr: usize, profitPtr: usize)
   const takeLane1 = p1 > p0 || (p1 == p0 && i1 < i0);
   store<i32>(indexPtr, <i32>(takeLane1 ? i1 : i0));
   store<f64>(profitPtr, takeLane1 ? p1 : p0);
+}
+
+// @ts-ignore: decorator
+@inline const ULP32: f64 = 5.960464477539063e-8; // 2^-24, the unit roundoff of f32
+// Safety factor on the first-order error bounds below (covers their second-order terms and the
+// few roundings not itemized).
+// @ts-ignore: decorator
+@inline const SAFETY: f64 = 4.0;
+
+@inline function maxLane32(x: v128): f32 {
+  const m = f32x4.pmax(x, v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+  return max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1));
+}
+
+/**
+ * Same outputs as priceGridSearch without totals. prices32Ptr holds the grid in f32 padded to
+ * nPrices4 (a multiple of 4) by repeating the last price; pricesPtr holds it in f64 padded to
+ * nPrices4 as well. scratchPtr: 8 * nPrices4 bytes private to this call (f32 profits for s = 0 and
+ * s = 1). maxAbsPrice = max |price|.
+ */
+export function priceGridSearchScreened(
+  vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
+  pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64, leadValue: f64,
+  bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, scratchPtr: usize,
+): void {
+  assert(nPrices4 > 0 && (nPrices4 & 3) == 0);
+  const sigmaV = f64x2.splat(sigma);
+  const sigma32 = f32x4.splat(<f32>sigma);
+  const zero32 = f32x4.splat(0);
+  const one32 = f32x4.splat(1);
+  const screenNS = scratchPtr;
+  const screenS = scratchPtr + (<usize>nPrices4 << 2);
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 3;
+    const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
+    const leadProfitS = load<f64>(referralsPtr + off) * leadValue, mcS = load<f64>(marginalCostPtr + off);
+    // Pass 1: every price in f32.
+    const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
+    const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
+    let maxNS = f32x4.splat(-Infinity), maxS = f32x4.splat(-Infinity), maxAbs = zero32;
+    for (let j = 0; j < nPrices4; j += 4) {
+      const pOff = <usize>j << 2;
+      const price = v128.load(prices32Ptr + pOff);
+      const u = f32x4.sub(v, f32x4.mul(alpha, price));
+      const e = exp32(f32x4.neg(f32x4.abs(u)));
+      const inv = f32x4.div(one32, f32x4.add(one32, e));
+      const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
+      const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
+      const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
+      const e2 = exp32(f32x4.neg(f32x4.abs(z)));
+      const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
+      const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+      const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+      const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
+      v128.store(screenNS + pOff, profitNS);
+      v128.store(screenS + pOff, profitS);
+      maxNS = f32x4.pmax(maxNS, profitNS);
+      maxS = f32x4.pmax(maxS, profitS);
+      maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(profitNS), f32x4.abs(profitS)));
+    }
+    // Error bounds of the f32 profits (first order in the unit roundoff u = 2^-24):
+    //   inputs and u = v − αp: |δu| ≤ 4u (|v| + |α| pmax + 1); D and EU inherit it (|D'| ≤ D);
+    //   z = σ (EU − SC): |δz| ≤ σ (|δu| + 4u (|EU| + |SC|)) + ...; S inherits |δz| relative;
+    //   p − mc: absolute 2u (pmax + |mc|); exp/log/div roundings: 16u relative.
+    const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
+    const du = 4.0 * ULP32 * reach;
+    const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));
+    const relNS = du + 16.0 * ULP32;
+    const relS = relNS + dz + 16.0 * ULP32;
+    const marginAbs = 2.0 * ULP32 * (maxAbsPrice + abs(mcS));
+    const scale = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
+    const errNS = SAFETY * (relNS * scale + marginAbs);
+    const errS = SAFETY * (relS * scale + errNS + 4.0 * ULP32 * abs(leadProfitS));
+    const keepNS = f32x4.splat(<f32>(<f64>maxLane32(maxNS) - 2.0 * errNS));
+    const keepS = f32x4.splat(<f32>(<f64>maxLane32(maxS) - 2.0 * errS));
+    // Outside the ranges the bounds assume (or if anything overflowed f32), keep every price.
+    const keepAll = !(reach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30 && scale < 1e30);
+    // Pass 2: re-evaluate the kept prices in f64 (two at a time) in ascending order.
+    const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS), shareCostD = f64x2.splat(shareCostS);
+    const leadProfitD = f64x2.splat(leadProfitS), mcD = f64x2.splat(mcS);
+    let bestNS: f64 = -Infinity, bestS: f64 = -Infinity;
+    let bestNSIdx: i32 = 0, bestSIdx: i32 = 0;
+    let pending: i32 = -1;
+    for (let j = 0; j < nPrices4; j += 4) {
+      const pOff = <usize>j << 2;
+      let mask = keepAll ? 15 : i32x4.bitmask(v128.or(f32x4.ge(v128.load(screenNS + pOff), keepNS), f32x4.ge(v128.load(screenS + pOff), keepS)));
+      while (mask != 0) {
+        const lane = ctz(mask);
+        mask &= mask - 1;
+        const jj = j + lane;
+        if (pending < 0) {
+          pending = jj;
+          continue;
+        }
+        const price = f64x2.replace_lane(f64x2.splat(load<f64>(pricesPtr + (<usize>pending << 3))), 1, load<f64>(pricesPtr + (<usize>jj << 3)));
+        evaluatePair(price, vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
+        const a0 = f64x2.extract_lane(pairProfitNS, 0), a1 = f64x2.extract_lane(pairProfitNS, 1);
+        const b0 = f64x2.extract_lane(pairProfitS, 0), b1 = f64x2.extract_lane(pairProfitS, 1);
+        if (a0 > bestNS) { bestNS = a0; bestNSIdx = pending; }
+        if (a1 > bestNS) { bestNS = a1; bestNSIdx = jj; }
+        if (b0 > bestS) { bestS = b0; bestSIdx = pending; }
+        if (b1 > bestS) { bestS = b1; bestSIdx = jj; }
+        pending = -1;
+      }
+    }
+    if (pending >= 0) {
+      evaluatePair(f64x2.splat(load<f64>(pricesPtr + (<usize>pending << 3))), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
+      const a0 = f64x2.extract_lane(pairProfitNS, 0), b0 = f64x2.extract_lane(pairProfitS, 0);
+      if (a0 > bestNS) { bestNS = a0; bestNSIdx = pending; }
+      if (b0 > bestS) { bestS = b0; bestSIdx = pending; }
+    }
+    store<i32>(bestIndexNSPtr + (<usize>i << 2), bestNSIdx);
+    store<f64>(bestProfitNSPtr + off, bestNS);
+    store<i32>(bestIndexSPtr + (<usize>i << 2), bestSIdx);
+    store<f64>(bestProfitSPtr + off, bestS);
+  }
 }

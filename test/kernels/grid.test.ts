@@ -86,4 +86,41 @@ test('grid search rejects a price grid that is not ascending and a bad group sta
   });
 });
 
+
+/** Customers chosen to stress the single-precision screen: flat profit curves, near-ties, extremes. */
+function adversarialCustomers(n: number, seed: number): GridCustomers {
+  const c = randomCustomers(n, seed);
+  const v = Float64Array.from(c.baselineUtility), alpha = Float64Array.from(c.priceSensitivity);
+  const sc = Float64Array.from(c.shareCost), r = Float64Array.from(c.expectedReferrals), mc = Float64Array.from(c.marginalCost);
+  for (let i = 0; i < n; i++) {
+    switch (i % 8) {
+      case 0: alpha[i] = 1e-7; break; // nearly flat demand: the best price is the top of the grid
+      case 1: sc[i] = -3; r[i] = 2; break; // sharing nearly certain, leads dominate
+      case 2: v[i] = -60; break; // demand ~ e^-60 everywhere: tiny profits
+      case 3: alpha[i] = -0.01; break; // perverse price sensitivity (no monotonicity)
+      case 4: v[i] = 3000; alpha[i] = 20; break; // beyond the f32 screen's range
+      case 5: mc[i] = 1e6; break; // every margin negative
+      case 6: v[i] = 12 + (i % 5) * 1e-9; alpha[i] = 0.08; break; // near-identical customers
+      default: break;
+    }
+  }
+  return { baselineUtility: v, priceSensitivity: alpha, shareCost: sc, expectedReferrals: r, marginalCost: mc };
+}
+
+for (const [label, customers] of [['random', randomCustomers(200_003, 41)], ['adversarial', adversarialCustomers(40_000, 43)]] as const) {
+  for (const prices of [feasiblePrices(), feasiblePrices(61), [10, 10.5, 11, 11.25, 11.3, 40, 41, 99.9, 100]]) {
+    test(`screened search equals the exhaustive kernel bit for bit (${label}, ${prices.length} prices)`, async () => {
+      const options: GridOptions = { prices, sigma: 18.858, leadValue: 125.742 };
+      await withEngine({ threads: 1 }, async (engine) => {
+        const screened = await priceGridSearch(customers, options, engine);
+        const exhaustive = await priceGridSearch(customers, { ...options, exhaustive: true }, engine);
+        for (const key of ['bestIndexNS', 'bestProfitNS', 'bestIndexS', 'bestProfitS'] as const) {
+          const a = screened[key], b = exhaustive[key];
+          for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${key}[${i}]: screened ${a[i]} vs exhaustive ${b[i]}`);
+        }
+      });
+    });
+  }
+}
+
 test.run();

@@ -49,6 +49,28 @@ for (const flavor of ['release', 'debug'] as const) {
   });
 }
 
+test('single-precision exp and log1p (screening) within 4e-7 relative', () => {
+  const runtime = KernelRuntime.create('release');
+  const arena = new Arena(runtime);
+  const n = 100_000;
+  const run = (kernel: 'exp32Array' | 'log1pUnit32Array', xs: Float32Array) => {
+    const x = arena.i32(n), out = arena.i32(n);
+    new Float32Array(runtime.memory.buffer, x.ptr, n).set(xs);
+    runtime.exports[kernel](x.ptr, n, out.ptr);
+    return new Float32Array(runtime.memory.buffer, out.ptr, n).slice();
+  };
+  const xs = Float32Array.from(uniformArray(n, -87, 88, 21));
+  const ys = run('exp32Array', xs);
+  let worst = 0;
+  for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ys[i] - Math.exp(xs[i])) / Math.exp(xs[i]));
+  assert.ok(worst <= 4e-7, `exp32 worst relative error ${worst}`);
+  const ts = Float32Array.from(uniformArray(n, 0, 1, 22));
+  const ls = run('log1pUnit32Array', ts);
+  worst = 0;
+  for (let i = 0; i < n; i++) if (ts[i] > 0) worst = Math.max(worst, Math.abs(ls[i] - Math.log1p(ts[i])) / Math.log1p(ts[i]));
+  assert.ok(worst <= 4e-7, `log1p32 worst relative error ${worst}`);
+});
+
 test('reference logistic and softplus are stable at |z| = 700 and beyond', () => {
   assert.is(logistic(800), 1);
   assert.ok(logistic(-700) > 0 && Math.abs(logistic(-700) / Math.exp(-700) - 1) < 1e-15);
