@@ -30,6 +30,13 @@ export function log1pUnit32(t: v128): v128 {
   const f = v128.bitselect(f32x4.mul(f32x4.sub(t, f32x4.splat(1.0)), f32x4.splat(0.5)), t, big);
   const offset = v128.and(f32x4.splat(0.6931471805599453), big);
   const s = f32x4.div(f, f32x4.add(f32x4.splat(2.0), f));
+  return f32x4.add(offset, log1pCore32(f, s));
+}
+
+/** log1p(f) for f in [sqrt(2)/2 − 1, sqrt(2) − 1] given s = f / (2 + f) (fdlibm logf). */
+// @ts-ignore: decorator
+@inline
+export function log1pCore32(f: v128, s: v128): v128 {
   const z = f32x4.mul(s, s);
   const w = f32x4.mul(z, z);
   // fdlibm logf: Lg1..Lg4.
@@ -37,7 +44,7 @@ export function log1pUnit32(t: v128): v128 {
   const t2 = f32x4.mul(z, f32x4.add(f32x4.splat(0.66666662693), f32x4.mul(w, f32x4.splat(0.28498786688))));
   const R = f32x4.add(t1, t2);
   const hfsq = f32x4.mul(f32x4.splat(0.5), f32x4.mul(f, f));
-  return f32x4.add(offset, f32x4.sub(f, f32x4.sub(hfsq, f32x4.mul(s, f32x4.add(hfsq, R)))));
+  return f32x4.sub(f, f32x4.sub(hfsq, f32x4.mul(s, f32x4.add(hfsq, R))));
 }
 
 /** Element-wise exp32 / log1p32 over f32 arrays whose length is a multiple of 4 (for tests). */
