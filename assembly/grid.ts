@@ -118,12 +118,18 @@ function storeBest(best: v128, bestIdx: v128, indexPtr: usize, profitPtr: usize)
  * e^(v − α p') = e^(v − α p) e^(−α (p' − p)). gapsPtr holds the (at most four) distinct gaps
  * p_{j+4} − p_j of the grid as f64, swizzlePtr per step the byte indices that pick each lane's gap
  * factor. Used for customers with α ≥ 0 and v − α p_0 ≤ 80 (e^u stays within f32 range).
+ *
+ * When screenTotalsPtr != 0 the screen also adds, for the uniform-price schemes, the f32 profits
+ * into f64 totals: rows Σ Π(p, 0), Σ Π(p, 1), Σ max_s Π(p, s) (nPrices4 each), followed by three
+ * f64 sums of the customers' error bounds for those rows (+∞ when a customer fell outside the
+ * bounds' range) and the sum of the customers' largest |profit|. A host keeps every price whose screened total is within twice that of the best,
+ * and computes exact totals there with priceTotalsAt.
  */
 export function priceGridSearchScreened(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64, leadValue: f64,
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, scratchPtr: usize,
-  gapsPtr: usize, swizzlePtr: usize,
+  gapsPtr: usize, swizzlePtr: usize, screenTotalsPtr: usize,
 ): void {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0);
   const sigmaV = f64x2.splat(sigma);
@@ -221,6 +227,7 @@ export function priceGridSearchScreened(
     const keepS = f32x4.splat(<f32>(<f64>maxLane32(maxS) - 2.0 * errS));
     // Outside the ranges the bounds assume (or if anything overflowed f32), keep every price.
     const keepAll = !(reach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30 && scale < 1e30);
+    if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scale);
     // Pass 2: re-evaluate the kept prices in f64 (two at a time) in ascending order.
     const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS), shareCostD = f64x2.splat(shareCostS);
     const leadProfitD = f64x2.splat(leadProfitS), mcD = f64x2.splat(mcS);
@@ -259,5 +266,63 @@ export function priceGridSearchScreened(
     store<f64>(bestProfitNSPtr + off, bestNS);
     store<i32>(bestIndexSPtr + (<usize>i << 2), bestSIdx);
     store<f64>(bestProfitSPtr + off, bestS);
+  }
+}
+
+/** Adds one customer's screened profits and error bounds into the shard's totals. */
+// @ts-ignore: decorator
+@inline
+function addScreenTotals(totalsPtr: usize, screenNS: usize, screenS: usize, nPrices4: i32, errNS: f64, errS: f64, scale: f64): void {
+  const rowBytes = <usize>nPrices4 << 3;
+  for (let j = 0; j < nPrices4; j += 4) {
+    const off32 = <usize>j << 2, off64 = <usize>j << 3;
+    const ns = v128.load(screenNS + off32), sh = v128.load(screenS + off32), best = f32x4.pmax(ns, sh);
+    accumulate4(totalsPtr + off64, ns);
+    accumulate4(totalsPtr + rowBytes + off64, sh);
+    accumulate4(totalsPtr + 2 * rowBytes + off64, best);
+  }
+  const errors = totalsPtr + 3 * rowBytes;
+  store<f64>(errors, load<f64>(errors) + errNS);
+  store<f64>(errors + 8, load<f64>(errors + 8) + errS);
+  store<f64>(errors + 16, load<f64>(errors + 16) + max(errNS, errS));
+  store<f64>(errors + 24, load<f64>(errors + 24) + scale); // bounds Σ|Π|, for the f64 summation error
+}
+
+/** row[0..4) += four f32 lanes, in f64. */
+// @ts-ignore: decorator
+@inline
+function accumulate4(rowPtr: usize, x: v128): void {
+  v128.store(rowPtr, f64x2.add(v128.load(rowPtr), f64x2.promote_low_f32x4(x)));
+  v128.store(rowPtr + 16, f64x2.add(v128.load(rowPtr + 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 2, 3))));
+}
+
+/**
+ * Exact per-price totals at a few prices (candidates of the uniform-price schemes): adds
+ * Σ_i Π_i(p, 0), Σ_i Π_i(p, 1) and Σ_i max_s Π_i(p, s) over the shard's customers into totals
+ * (3 rows of nPrices). Each price's total accumulates customer by customer with the exhaustive
+ * kernel's arithmetic, so it equals that kernel's total bit for bit. nPrices even (pad by repeating).
+ */
+export function priceTotalsAt(
+  vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
+  pricesPtr: usize, nPrices: i32, sigma: f64, leadValue: f64, totalsPtr: usize,
+): void {
+  assert(nPrices > 0 && (nPrices & 1) == 0);
+  const sigmaV = f64x2.splat(sigma);
+  const totalsS = totalsPtr + (<usize>nPrices << 3);
+  const totalsP = totalsS + (<usize>nPrices << 3);
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 3;
+    const v = f64x2.splat(load<f64>(vPtr + off));
+    const alpha = f64x2.splat(load<f64>(alphaPtr + off));
+    const shareCost = f64x2.splat(load<f64>(shareCostPtr + off));
+    const leadProfit = f64x2.splat(load<f64>(referralsPtr + off) * leadValue);
+    const mc = f64x2.splat(load<f64>(marginalCostPtr + off));
+    for (let j = 0; j < nPrices; j += 2) {
+      const pOff = <usize>j << 3;
+      evaluatePair(v128.load(pricesPtr + pOff), v, alpha, shareCost, leadProfit, mc, sigmaV);
+      v128.store(totalsPtr + pOff, f64x2.add(v128.load(totalsPtr + pOff), pairProfitNS));
+      v128.store(totalsS + pOff, f64x2.add(v128.load(totalsS + pOff), pairProfitS));
+      v128.store(totalsP + pOff, f64x2.add(v128.load(totalsP + pOff), f64x2.pmax(pairProfitNS, pairProfitS)));
+    }
   }
 }

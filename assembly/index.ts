@@ -1,7 +1,7 @@
 // The promopt kernel module: every kernel family re-exported from one wasm binary.
 export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
-export { priceGridSearch, priceGridSearchScreened } from "./grid";
+export { priceGridSearch, priceGridSearchScreened, priceTotalsAt } from "./grid";
 export { exp32Array, log1pUnit32Array } from "./math32";
 
 /** First byte that the module's own static data does not use; the host arena starts here. */

@@ -1,7 +1,7 @@
 // Per-customer price-grid search (SPEC §1.3): wasm wrapper and plain-TypeScript reference.
 import { badInput } from '../errors.js';
-import { getDefaultEngine, planShards, type Engine } from '../parallel/engine.js';
-import type { Block } from './runtime.js';
+import { getDefaultEngine, planShards, type Engine, type Shard } from '../parallel/engine.js';
+import type { Arena, Block } from './runtime.js';
 import { logistic, softplus } from './math.js';
 import { commonLength, requireFinite, requireFiniteScalar } from './validate.js';
 
@@ -41,6 +41,12 @@ export interface GridOptions {
   groupStarts?: readonly number[];
   totals?: boolean;
   /**
+   * With `groupStarts`: find each group's best uniform price for Σ_iΠ_i(p,0), Σ_iΠ_i(p,1) and
+   * Σ_i max_s Π_i(p,s) exactly (the totals are screened in single precision, then computed in
+   * double precision at the prices that can still win). Much cheaper than `totals`.
+   */
+  uniform?: boolean;
+  /**
    * Evaluate every price in double precision instead of screening in single precision first.
    * Both give the same result bit for bit; screening is about 3× faster. Totals always use it.
    */
@@ -54,6 +60,20 @@ export interface PriceTotals {
   personalizedRequirement: Float64Array;
 }
 
+/** A group's best uniform price (index into prices) and the exact total profit there. */
+export interface UniformChoice {
+  index: number;
+  total: number;
+}
+
+export interface UniformBest {
+  traditional: UniformChoice;
+  broadcasting: UniformChoice;
+  personalizedRequirement: UniformChoice;
+  /** Prices (indices) at which the exact totals were computed. */
+  candidates: number[];
+}
+
 export interface GridResult {
   /** Index into `prices` of each customer's best price with s = 0, and its profit. */
   bestIndexNS: Int32Array;
@@ -63,6 +83,8 @@ export interface GridResult {
   bestProfitS: Float64Array;
   /** Per group, when `totals` was asked for. */
   totals?: PriceTotals[];
+  /** Per group, when `uniform` was asked for. */
+  uniform?: UniformBest[];
 }
 
 function validate(customers: GridCustomers, options: GridOptions): { n: number; groupStarts: number[] } {
@@ -111,7 +133,9 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     const idxNS = arena.i32(n), profitNS = arena.f64(n), idxS = arena.i32(n), profitS = arena.f64(n);
     const shards = planShards(n, undefined, groupStarts);
     const screened = !options.totals && !options.exhaustive;
+    if (options.uniform && !screened && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
+    let uniform: UniformBest[] | undefined;
     if (screened) {
       // Both copies of the grid padded to a multiple of 4 with the last price (never a strict winner).
       const m4 = Math.ceil(nPrices / 4) * 4;
@@ -121,6 +145,9 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       new Float32Array(arena.runtime.memory.buffer, prices32.ptr, m4).set(grid);
       const maxAbsPrice = Math.max(...grid.map(Math.abs));
       const scratch = arena.f64(shards.length * m4); // 8 bytes per price per shard: two f32 profit rows
+      const screenRow = 3 * m4 + 4;
+      const screenTotals = options.uniform ? arena.f64(shards.length * screenRow) : undefined;
+      if (screenTotals) arena.viewF64(screenTotals).fill(0);
       const plan = recurrencePlan(grid);
       let gapsPtr = 0, swizzlePtr = 0;
       if (plan) {
@@ -136,9 +163,13 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
           prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, options.leadValue,
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 8,
-          gapsPtr, swizzlePtr,
+          gapsPtr, swizzlePtr, screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0,
         ];
       }, n * nPrices);
+      if (screenTotals) {
+        uniform = await exactUniformBest(engine, arena, arena.viewF64(screenTotals), screenRow, m4, shards, groupStarts, options,
+          { v, alpha, sc, r, mc });
+      }
     } else {
       const prices = arena.copyF64(padded);
       totals = options.totals ? arena.f64(shards.length * 3 * m) : undefined;
@@ -160,7 +191,96 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       bestProfitS: arena.viewF64(profitS).slice(),
     };
     if (totals) result.totals = reduceTotals(arena.viewF64(totals), shards, groupStarts, m, nPrices);
+    if (options.uniform) result.uniform = uniform ?? groupStarts.map((_, g) => uniformFromTotals(result.totals![g], nPrices));
     return result;
+  });
+}
+
+const TOTAL_ROWS = ['traditional', 'broadcasting', 'personalizedRequirement'] as const;
+
+/** The best uniform price of each row of exact totals (first maximum). */
+function uniformFromTotals(totals: PriceTotals, nPrices: number): UniformBest {
+  const choose = (row: Float64Array): UniformChoice => {
+    let index = 0;
+    for (let j = 1; j < nPrices; j++) if (row[j] > row[index]) index = j;
+    return { index, total: row[index] };
+  };
+  return {
+    traditional: choose(totals.traditional), broadcasting: choose(totals.broadcasting),
+    personalizedRequirement: choose(totals.personalizedRequirement), candidates: Array.from({ length: nPrices }, (_, j) => j),
+  };
+}
+
+/**
+ * From the screened totals of every shard: per group, the prices whose exact total can still be
+ * the best (screened total within twice the summed error bounds, plus the f64 summation error,
+ * of the best screened total), their exact totals (priceTotalsAt, same shards and order as the
+ * exhaustive kernel), and the first maximum among them — which is the exhaustive kernel's.
+ */
+async function exactUniformBest(
+  engine: Engine, arena: Arena, screened: Float64Array, screenRow: number, m4: number, shards: readonly Shard[],
+  groupStarts: readonly number[], options: GridOptions, columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
+): Promise<UniformBest[]> {
+  const nPrices = options.prices.length;
+  const groupOf = shardGroups(shards, groupStarts);
+  const sums = groupStarts.map(() => new Float64Array(screenRow));
+  shards.forEach((_, k) => {
+    const row = sums[groupOf[k]];
+    for (let j = 0; j < screenRow; j++) row[j] += screened[k * screenRow + j];
+  });
+  const candidateLists = sums.map((row, g) => {
+    const customers = (groupStarts[g + 1] ?? shards[shards.length - 1].end) - groupStarts[g];
+    const summation = 4 * customers * Number.EPSILON * row[3 * m4 + 3];
+    const keep = new Set<number>();
+    TOTAL_ROWS.forEach((_, t) => {
+      const totals = row.subarray(t * m4, t * m4 + nPrices);
+      const best = Math.max(...totals);
+      const slack = 2 * row[3 * m4 + t] + summation;
+      for (let j = 0; j < nPrices; j++) if (!(totals[j] < best - slack)) keep.add(j);
+    });
+    return [...keep].sort((a, b) => a - b);
+  });
+  // Exact totals at each group's candidates, padded to an even count by repeating the last.
+  const width = Math.max(...candidateLists.map((c) => c.length + (c.length % 2)));
+  const candidatePrices = arena.f64(groupStarts.length * width);
+  const priceView = arena.viewF64(candidatePrices);
+  candidateLists.forEach((list, g) => {
+    for (let c = 0; c < width; c++) priceView[g * width + c] = options.prices[list[Math.min(c, list.length - 1)]];
+  });
+  const exact = arena.f64(shards.length * 3 * width);
+  arena.viewF64(exact).fill(0);
+  await engine.forShards('priceTotalsAt', shards, ({ start, end }, k) => {
+    const o8 = start * 8;
+    const g = groupOf[k];
+    const count = candidateLists[g].length + (candidateLists[g].length % 2);
+    return [
+      columns.v.ptr + o8, columns.alpha.ptr + o8, columns.sc.ptr + o8, columns.r.ptr + o8, columns.mc.ptr + o8, end - start,
+      candidatePrices.ptr + g * width * 8, count, options.sigma, options.leadValue, exact.ptr + k * 3 * width * 8,
+    ];
+  }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * candidateLists[groupOf[k]].length, 0));
+  const exactView = arena.viewF64(exact);
+  const totals = groupStarts.map(() => new Float64Array(3 * width));
+  shards.forEach((_, k) => {
+    const row = totals[groupOf[k]];
+    for (let j = 0; j < 3 * width; j++) row[j] += exactView[k * 3 * width + j];
+  });
+  return candidateLists.map((list, g) => {
+    const stride = list.length + (list.length % 2); // the kernel's row length for this group
+    const choose = (t: number): UniformChoice => {
+      let bestC = 0;
+      for (let c = 1; c < list.length; c++) if (totals[g][t * stride + c] > totals[g][t * stride + bestC]) bestC = c;
+      return { index: list[bestC], total: totals[g][t * stride + bestC] };
+    };
+    return { traditional: choose(0), broadcasting: choose(1), personalizedRequirement: choose(2), candidates: list };
+  });
+}
+
+/** The group of each shard (shards never straddle a group start). */
+function shardGroups(shards: readonly Shard[], groupStarts: readonly number[]): number[] {
+  let g = 0;
+  return shards.map((shard) => {
+    while (g + 1 < groupStarts.length && shard.start >= groupStarts[g + 1]) g++;
+    return g;
   });
 }
 

@@ -133,4 +133,26 @@ for (const [label, customers] of [['random', randomCustomers(200_003, 41)], ['ad
   }
 }
 
+for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['adversarial', adversarialCustomers(40_000, 53)]] as const) {
+  test(`screened uniform-price search equals the exhaustive totals' argmax bit for bit (${label})`, async () => {
+    const groupStarts = [0, 17, 20_000, 35_000];
+    const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, groupStarts };
+    await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+      const screened = await priceGridSearch(customers, { ...options, uniform: true }, engine);
+      const exhaustive = await priceGridSearch(customers, { ...options, totals: true }, engine);
+      assert.is(screened.uniform!.length, groupStarts.length);
+      screened.uniform!.forEach((best, g) => {
+        for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+          const row = exhaustive.totals![g][key];
+          let index = 0;
+          for (let j = 1; j < row.length; j++) if (row[j] > row[index]) index = j;
+          assert.is(best[key].index, index, `group ${g} ${key}: price index`);
+          assert.ok(Object.is(best[key].total, row[index]), `group ${g} ${key}: total ${best[key].total} vs ${row[index]}`);
+        }
+        assert.ok(best.candidates.length < feasiblePrices().length || label === 'adversarial', `group ${g}: screen kept every price`);
+      });
+    });
+  });
+}
+
 test.run();
