@@ -7,3 +7,17 @@ export {
   priceGridSearch, priceGridSearchReference, feasiblePrices, REGULAR_PRICE,
   type GridCustomers, type GridOptions, type GridResult, type PriceTotals,
 } from './kernels/grid.js';
+// Sharing model: parameters, experiment data and the simulator (SPEC §1.1, §1.4, §4).
+export {
+  validateParameters, readParameters, writeParameters, customerPrimitives,
+  type SharingParameters, type CustomerPrimitives, type CustomerCovariates,
+} from './sharing/model.js';
+export { PAPER_PARAMETERS, PAPER_STANDARD_ERRORS, PAPER_SUMMARY, PAPER_SUMMARY_TOTAL, PAPER_COVARIATES } from './sharing/paper.js';
+// Counterfactual personalization policies, Propositions 1–3, heterogeneity, delta method (SPEC §1.3).
+// Tables in and out: CSV, Parquet and Arrow IPC chosen by extension; atomic writes.
+export {
+  readTable, tableChunks, concatChunks, writeTable, writeTableChunks, chunkColumns, tableFormatOf, detectTableFormat, TABLE_EXTENSIONS,
+  type TableChunk, type TableSchema, type TableColumn, type TableColumns, type TableFormat, type WriteTableOptions,
+} from './io/table.js';
+// The HTML report: results JSON → sections (tables + Vega-Lite plots rendered to inline SVG) → one file.
+// Daily coupons: simulator, Appendix A features, incumbent, A/B test, reference-effect evidence (paper §2–3).

@@ -37,26 +37,58 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * Use for outputs too large to hold as one string.
  */
 export class AtomicWriter {
-  private constructor(readonly path: string, private readonly temp: string, readonly stream: WriteStream) {}
+  private failure: Error | undefined;
+  private constructor(readonly path: string, private readonly temp: string, readonly stream: WriteStream) {
+    // Keep the first stream error for write()/commit(); without a listener it would crash the process.
+    stream.on('error', (error) => {
+      this.failure ??= error;
+    });
+  }
 
   static async open(path: string): Promise<AtomicWriter> {
     await requireDirectory(path);
     const temp = tempPathFor(path);
-    return new AtomicWriter(path, temp, createWriteStream(temp));
+    const stream = createWriteStream(temp);
+    // Wait for the file to exist, so that abort() never races the pending open.
+    await new Promise<void>((resolve, reject) => {
+      stream.once('ready', () => resolve());
+      stream.once('error', reject);
+    });
+    return new AtomicWriter(path, temp, stream);
   }
 
   /** Writes a chunk, waiting for the stream to drain when its buffer is full. */
   async write(chunk: string | Uint8Array): Promise<void> {
-    if (!this.stream.write(chunk)) await new Promise<void>((resolve) => this.stream.once('drain', resolve));
+    if (this.failure) throw this.failure;
+    if (!this.stream.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.stream.off('drain', done);
+          this.stream.off('close', done);
+          resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('close', done);
+      });
+      if (this.failure) throw this.failure;
+    }
   }
 
   async commit(): Promise<void> {
+    if (this.failure) throw this.failure;
     await new Promise<void>((resolve, reject) => this.stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    if (this.failure) throw this.failure;
     await fs.rename(this.temp, this.path);
   }
 
+  /** Discards the output: waits for the stream to close, then removes the temporary file. */
   async abort(): Promise<void> {
-    this.stream.destroy();
+    if (!this.stream.closed) {
+      await new Promise<void>((resolve) => {
+        this.stream.once('close', () => resolve());
+        this.stream.destroy();
+      });
+    }
     await fs.rm(this.temp, { force: true });
   }
 }

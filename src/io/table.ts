@@ -1,9 +1,23 @@
-// Tabular input: a header row, then one record per row. Columns come out as Float64Array for
-// numeric fields and string[] for text fields. Streaming: `tableChunks` yields bounded chunks so
-// that memory stays flat on very large files; `readTable` collects them.
-import { createReadStream, promises as fs } from 'node:fs';
+// Tables in and out: CSV, Parquet and Arrow IPC, chosen by file extension (src/io/formats.ts).
+// Input is a header row, then one record per row. Columns come out as Float64Array for numeric
+// fields and string[] for text fields. Streaming: `tableChunks` yields bounded chunks so that
+// memory stays flat on very large files; `readTable` collects them. `writeTable` writes
+// atomically (temp file, then rename).
+import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
 import { badInput } from '../errors.js';
+import { writeCsv } from './csv-write.js';
+import {
+  DEFAULT_WRITE_CHUNK_ROWS, checkHeader, checkSameLayout, detectTableFormat, normalizeColumns, outputFormatOf, requireReadableFile,
+  type NormalizedColumns, type TableColumns, type TableFormat, type WriteTableOptions,
+} from './formats.js';
+// Parquet and Arrow come in by dynamic import: their libraries take a few hundred milliseconds
+// to load, which commands reading CSV should not pay.
+const parquetModule = () => import('./parquet.js');
+const arrowModule = () => import('./arrow.js');
+
+export type { TableColumn, TableColumns, TableFormat, WriteTableOptions } from './formats.js';
+export { TABLE_EXTENSIONS, chunkColumns, detectTableFormat, tableFormatOf } from './formats.js';
 
 export interface TableSchema {
   /** Columns that must be present. */
@@ -22,19 +36,9 @@ export interface TableChunk {
   text: Map<string, string[]>;
 }
 
-async function requireReadable(path: string): Promise<void> {
-  try {
-    const stat = await fs.stat(path);
-    if (!stat.isFile()) throw badInput(`${path}: not a file`);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw badInput(`${path}: no such file`);
-    throw error;
-  }
-}
-
 /** Reads a CSV file in chunks of at most `chunkRows` rows, validating the header and every value. */
 export async function* csvChunks(path: string, schema: TableSchema = {}, chunkRows = 1 << 20): AsyncGenerator<TableChunk> {
-  await requireReadable(path);
+  await requireReadableFile(path);
   const parser = createReadStream(path).pipe(parse({ bom: true, trim: true, skip_empty_lines: true, relax_column_count: false }));
   const textColumns = new Set(schema.text ?? []);
   let header: string[] | undefined;
@@ -58,11 +62,7 @@ export async function* csvChunks(path: string, schema: TableSchema = {}, chunkRo
     for await (const record of parser as AsyncIterable<string[]>) {
       if (!header) {
         header = record;
-        const duplicate = header.find((h, i) => header!.indexOf(h) !== i);
-        if (duplicate !== undefined) throw badInput(`${path}: column "${duplicate}" appears twice in the header`);
-        for (const name of schema.required ?? []) {
-          if (!header.includes(name)) throw badInput(`${path}: missing column "${name}" (header: ${header.join(',')})`);
-        }
+        checkHeader(path, header, schema);
         isText = header.map((h) => textColumns.has(h));
         buffers = header.map(() => []);
         continue;
@@ -96,9 +96,57 @@ export async function readTable(path: string, schema: TableSchema = {}): Promise
   return concatChunks(chunks);
 }
 
-/** Chunks of a table file, the format chosen by extension (.csv; other formats: see src/io/formats). */
-export function tableChunks(path: string, schema: TableSchema = {}, chunkRows = 1 << 20): AsyncGenerator<TableChunk> {
-  return csvChunks(path, schema, chunkRows);
+/**
+ * Chunks of a table file of at most `chunkRows` rows (all full but the last), the format chosen by
+ * extension: .csv; .parquet/.pq; .arrow/.feather/.ipc/.arrows (Arrow IPC file or stream). A file
+ * with another extension is recognized by its magic bytes, else read as CSV.
+ */
+export async function* tableChunks(path: string, schema: TableSchema = {}, chunkRows = 1 << 20): AsyncGenerator<TableChunk> {
+  if (!(Number.isSafeInteger(chunkRows) && chunkRows >= 1)) throw badInput(`chunk size must be a positive integer, got ${chunkRows}`);
+  const format: TableFormat = await detectTableFormat(path);
+  if (format === 'parquet') yield* (await parquetModule()).parquetChunks(path, schema, chunkRows);
+  else if (format === 'arrow') yield* (await arrowModule()).arrowChunks(path, schema, chunkRows);
+  else yield* csvChunks(path, schema, chunkRows);
+}
+
+/**
+ * Writes columns (in order) to `path`, the format chosen by extension (.csv, .parquet/.pq,
+ * .arrow/.feather/.ipc/.arrows; CSV for any other), atomically: on any failure no file is left and
+ * an existing file is untouched. Float64Array columns are stored as doubles, Int32Array as 32-bit
+ * integers, Uint8Array as 8-bit unsigned integers (0/1 flags), string[] as UTF-8 text.
+ */
+export async function writeTable(path: string, columns: TableColumns, options: WriteTableOptions = {}): Promise<void> {
+  await writeTableChunks(path, [columns], options);
+}
+
+/**
+ * Streams column sets (chunks of one table, in row order, with the same column names and types)
+ * into one file, the format chosen as for `writeTable`, atomically. Each chunk is checked as it
+ * comes; memory holds one chunk at a time. Returns the number of rows written.
+ */
+export async function writeTableChunks(
+  path: string,
+  chunks: Iterable<TableColumns> | AsyncIterable<TableColumns>,
+  options: WriteTableOptions = {},
+): Promise<number> {
+  const chunkRows = options.chunkRows ?? DEFAULT_WRITE_CHUNK_ROWS;
+  if (!(Number.isSafeInteger(chunkRows) && chunkRows >= 1)) throw badInput(`chunk size must be a positive integer, got ${chunkRows}`);
+  const format = options.format ?? outputFormatOf(path);
+  async function* checked(): AsyncGenerator<NormalizedColumns> {
+    let first: NormalizedColumns | undefined;
+    let k = 0;
+    for await (const columns of chunks as AsyncIterable<TableColumns>) {
+      const table = normalizeColumns(path, columns);
+      if (first) checkSameLayout(path, first, table, k);
+      first ??= table;
+      k++;
+      yield table;
+    }
+    if (!first) throw badInput(`cannot write ${path}: no data`);
+  }
+  if (format === 'parquet') return (await parquetModule()).writeParquet(path, checked(), chunkRows);
+  if (format === 'arrow') return (await arrowModule()).writeArrow(path, checked(), chunkRows);
+  return writeCsv(path, checked(), chunkRows);
 }
 
 export function concatChunks(chunks: readonly TableChunk[]): TableChunk {
