@@ -20,4 +20,19 @@ export {
   type TableChunk, type TableSchema, type TableColumn, type TableColumns, type TableFormat, type WriteTableOptions,
 } from './io/table.js';
 // The HTML report: results JSON → sections (tables + Vega-Lite plots rendered to inline SVG) → one file.
+export { renderReport, writeReport, buildReport, readReportResults, parseReportResults, RESULT_SECTIONS, type ReportResults, type ReportMeta } from './report/results.js';
+export {
+  renderReportHtml, plotIds, type ReportDocument, type ReportSection, type ReportBlock, type TableBlock, type PlotBlock, type TextBlock, type TableCell,
+} from './report/html.js';
+export { renderVegaLiteSvg, PLOT_CONFIG, type VegaLiteSpec } from './report/vega.js';
+export {
+  summarySection, estimatesSection, schemeSection, priceDistributionSection, gammaSensitivitySection, heterogeneitySection,
+  acquisitionCostSection, abTestSection, referenceEffectsSection, cyclesSection,
+  summaryPlotSpec, estimateRecoverySpec, schemeProfitSpec, priceDistributionSpec, gammaSensitivitySpec, heterogeneitySpec,
+  acquisitionCostSpec, couponMixSpec, revenueByRateSpec, referenceCorrelationSpec, cyclesSpec, histogram, estimateCell, SCHEME_ORDER,
+  type SummaryComparison, type SummaryRow, type SummaryRates, type EstimatesData, type EstimateTable, type EstimateCell,
+  type SchemeProfitsData, type SchemeProfit, type PriceDistribution, type GammaSensitivityData, type GammaSensitivityPoint,
+  type HeterogeneityData, type HistogramData, type HistogramBin, type AcquisitionCostData, type AbTestData, type AbArm, type AbRateRow,
+  type ReferenceEffectsData, type ReferenceCorrelation, type ReferenceMonotonicityRow, type CyclesData, type CycleResult,
+} from './report/sections.js';
 // Daily coupons: simulator, Appendix A features, incumbent, A/B test, reference-effect evidence (paper §2–3).

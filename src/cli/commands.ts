@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { registerGrid } from './grid.js';
 import { registerDemo } from './demo.js';
+import { registerReport } from './report.js';
 
 export const commands: Array<(program: Command) => void> = [
   registerGrid,
+  registerReport,
   registerDemo,
 ];
