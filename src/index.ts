@@ -13,6 +13,17 @@ export {
   type SharingParameters, type CustomerPrimitives, type CustomerCovariates,
 } from './sharing/model.js';
 export { PAPER_PARAMETERS, PAPER_STANDARD_ERRORS, PAPER_SUMMARY, PAPER_SUMMARY_TOTAL, PAPER_COVARIATES } from './sharing/paper.js';
+export {
+  readSharingData, readSharingDataChunks, writeSharingData, writeSharingDataChunks, concatSharingData, sortByMarket, marketStarts,
+  covariatesFor, customerMarketNames, summarizeSharing, SharingSummaryAccumulator, SHARING_COLUMNS,
+  type SharingData, type SharingDataChunk, type SharingSummary, type PriceGroupOutcome,
+} from './sharing/data.js';
+export {
+  simulateSharing, planSimulation, simulatedChunks, paperDesign, customDesign, marketProfit, optimalMarketPrice, PAPER_CUSTOMERS as PAPER_SHARING_CUSTOMERS,
+  type SimulationOptions, type SimulationResult, type SimulationPlan, type SimulatedMarket, type DesignMarket, type CustomDesign,
+  type PriceRule, type ShockSource, type MarketProfitCustomers,
+} from './sharing/simulate.js';
+export { COVARIATE_NAMES, drawRawCovariates } from './sharing/covariates.js';
 // Counterfactual personalization policies, Propositions 1–3, heterogeneity, delta method (SPEC §1.3).
 // Tables in and out: CSV, Parquet and Arrow IPC chosen by extension; atomic writes.
 export {

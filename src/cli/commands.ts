@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { registerGrid } from './grid.js';
 import { registerDemo } from './demo.js';
 import { registerReport } from './report.js';
+import { registerSimulate } from './simulate.js';
 
 export const commands: Array<(program: Command) => void> = [
   registerGrid,
+  registerSimulate,
   registerReport,
   registerDemo,
 ];
