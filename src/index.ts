@@ -25,6 +25,24 @@ export {
 } from './sharing/simulate.js';
 export { COVARIATE_NAMES, drawRawCovariates } from './sharing/covariates.js';
 // Counterfactual personalization policies, Propositions 1–3, heterogeneity, delta method (SPEC §1.3).
+export {
+  counterfactual, tableSource, fileSource, primitiveSource, covariateColumns, profitTables, formatCounterfactual, formatProfitTable,
+  SCHEMES, BLOCK_SIZE, DEFAULT_GAMMA_GRID,
+  type CounterfactualOptions, type CounterfactualResults, type CustomerSource, type CustomerChunk, type CustomerTable, type PrimitivePopulation, type SchemeName,
+  type SchemeResult, type ProfitTableRow, type AcquisitionCostReport, type SensitivityCurve, type PriceCounts,
+} from './sharing/counterfactual.js';
+export {
+  checkPropositions, checkProposition1, checkPair, customerProfit, optimalRequirement, TIE_TOLERANCE,
+  type PropositionReport, type PropositionCount, type GridContext,
+} from './sharing/propositions.js';
+export {
+  heterogeneityComparison, HeterogeneityAccumulator, FineHistogram,
+  type HeterogeneityReport, type HeterogeneityOptions, type PrimitiveDistribution, type HeterogeneityKey,
+} from './sharing/heterogeneity.js';
+export {
+  readCovariance, validateCovariance, parameterNames, deltaStandardError, profitDerivatives, withParameter, parameterValue,
+  type ParameterCovariance,
+} from './sharing/delta.js';
 // Tables in and out: CSV, Parquet and Arrow IPC chosen by extension; atomic writes.
 export {
   readTable, tableChunks, concatChunks, writeTable, writeTableChunks, chunkColumns, tableFormatOf, detectTableFormat, TABLE_EXTENSIONS,

@@ -4,10 +4,12 @@ import { registerGrid } from './grid.js';
 import { registerDemo } from './demo.js';
 import { registerReport } from './report.js';
 import { registerSimulate } from './simulate.js';
+import { registerCounterfactual } from './counterfactual.js';
 
 export const commands: Array<(program: Command) => void> = [
   registerGrid,
   registerSimulate,
+  registerCounterfactual,
   registerReport,
   registerDemo,
 ];

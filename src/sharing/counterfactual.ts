@@ -1,0 +1,841 @@
+// Counterfactual personalization policies (SPEC §1.3, slides appendix "Personalization Schemes").
+//
+// Six schemes: one price per market (U) or per customer (P), combined with everyone broadcasting
+// (S), nobody broadcasting (NS) or a per-customer requirement (P). Everything comes from one
+// price-grid search per customer (kernels/grid.ts): per-customer optima give the P schemes,
+// per-market per-price totals give the U schemes.
+//
+// Scale and determinism: customers arrive in chunks (a file read piece by piece). Each market's
+// customers are re-cut into blocks of BLOCK_SIZE in input order, so the grid kernel sees the same
+// blocks — and returns bit-identical per-price totals — whatever the chunk size; block totals
+// and per-customer sums are added per market in input order, and markets in market order.
+//
+// Two passes: the first finds every optimum; the second (only for what needs the uniform prices
+// chosen in the first) splits the UP customers by requirement and evaluates the delta-method
+// gradients. A file source is read twice; memory stays bounded by the chunk and the blocks.
+//
+// Choices where the slides are silent:
+// - Ties: a customer gets the broadcasting requirement when Π(p*S,1) ≥ Π(p*NS,0) (the slides'
+//   "s = 1 ⟺ AC ≤ L" uses ≤); equal profits across prices go to the lower price (as the kernel).
+// - Sums over markets run in market-name order, so results do not depend on input order of markets.
+// - SEs: delta method with envelope-theorem gradients (delta.ts); the sensitivity band is the
+//   delta method on the lift Π^PP(γ)/max(Π^US(γ), Π^UNS) − 1 with L = γ·L̂, so the uncertainty in
+//   L̂ (and in every other estimated parameter) enters; band = lift ± 1.645·SE. Parameters missing
+//   from the covariance are treated as known; market shocks ξ are treated as known.
+// - Propositions 2–3 compare customers with equal v, α and market; real customers rarely tie
+//   exactly, so every run checks them on perturbed twins of a sample of its customers (every
+//   100th row, at most 2,000), and P1 on every customer.
+import { badInput } from '../errors.js';
+import { getDefaultEngine, type Engine } from '../parallel/engine.js';
+import { feasiblePrices, priceGridSearch, REGULAR_PRICE, type GridResult } from '../kernels/grid.js';
+import { readSharingDataChunks } from './data.js';
+import type { Progress } from '../report/progress.js';
+import { formatTable } from '../report/text.js';
+import type { CustomerPrimitives, SharingParameters } from './model.js';
+import { FineHistogram, HeterogeneityAccumulator, QUANTILE_LEVELS, type HeterogeneityOptions, type HeterogeneityReport } from './heterogeneity.js';
+import {
+  checkProposition1, checkTwins, customerProfit, emptyCount, nearTie, type PropositionReport,
+} from './propositions.js';
+import { deltaStandardError, GradientSum, parameterNames, profitDerivatives, type ParameterCovariance } from './delta.js';
+
+export type SchemeName = 'UNS' | 'US' | 'UP' | 'PNS' | 'PS' | 'PP';
+export const SCHEMES: readonly SchemeName[] = ['UNS', 'US', 'UP', 'PNS', 'PS', 'PP'];
+const UNIFORM: readonly ('UNS' | 'US' | 'UP')[] = ['UNS', 'US', 'UP'];
+
+/** Customers per kernel block; fixed so that results do not depend on the chunk size. */
+export const BLOCK_SIZE = 4096;
+/** Blocks per kernel call: large enough to keep the workers busy, small enough to pipeline. */
+const BATCH_BLOCKS = 48;
+
+/** The default γ grid of the sensitivity analysis: 0, 0.1, …, 2. */
+export const DEFAULT_GAMMA_GRID: readonly number[] = Array.from({ length: 21 }, (_, k) => Math.round(k * 10) / 100);
+
+type Primitives = Pick<CustomerPrimitives, 'baselineUtility' | 'priceSensitivity' | 'shareCost' | 'expectedReferrals'>;
+
+/** A piece of the customer list, in input order. */
+export interface CustomerChunk {
+  /** Market of each customer: an index into the source's `marketNames`. */
+  market: ArrayLike<number>;
+  marginalCost: ArrayLike<number>;
+  /** Covariate columns in the order of `params.covariates` (needed for the β gradients). */
+  covariates?: readonly ArrayLike<number>[];
+  /** Primitives given directly (then `covariates` may be absent and shocks are already included). */
+  primitives?: Primitives;
+}
+
+/** Customers that can be read (at least) twice, chunk by chunk. */
+export interface CustomerSource {
+  /** Market names by index; may grow while chunks are read. */
+  readonly marketNames: readonly string[];
+  /** Number of customers, when known in advance (for the progress bar). */
+  readonly rows?: number;
+  chunks(): AsyncIterable<CustomerChunk>;
+}
+
+export interface CounterfactualOptions {
+  /** Highest feasible price (default 188): the grid is {0..regularPrice, last digit 5, 8 or 9}. */
+  regularPrice?: number;
+  /** A custom ascending price grid instead (tests). */
+  prices?: readonly number[];
+  /** L̂; default params.L. */
+  leadValue?: number;
+  /** γ values of the sensitivity curve (L = γ·L̂); [] skips it. Default 0, 0.1, …, 2. */
+  gammaGrid?: readonly number[];
+  /** Parameter covariance for delta-method SEs and the sensitivity band. */
+  covariance?: ParameterCovariance;
+  /** Split the UP customers by requirement (a second pass over the customers). Default true. */
+  uniformConditions?: boolean;
+  /** Every `propositionStride`-th customer (by input row) gets P2/P3 twins, up to `propositionSample`. */
+  propositionStride?: number;
+  propositionSample?: number;
+  heterogeneity?: HeterogeneityOptions;
+  /** Customers per kernel block (default BLOCK_SIZE); results depend on it in the last bits only. */
+  blockSize?: number;
+  progress?: Progress;
+  seed?: number;
+}
+
+/** Counts of customers per grid price under one requirement. */
+export type PriceCounts = Record<string, number>;
+
+export interface SchemeResult {
+  /** Average profit per customer over all customers (focal + referral). */
+  profit: number;
+  /** Delta-method standard error (with a covariance). */
+  se?: number;
+  /** Customers assigned s = 1 (UP: NaN, i.e. null in JSON, when the second pass was skipped). */
+  broadcasting: number;
+}
+
+export interface ProfitTableRow {
+  scheme: string;
+  key: SchemeName;
+  profit: number;
+  se?: number;
+  /** Profit increase relative to schemes 1, 2, 3 (null where the slides leave the cell empty). */
+  increase: (number | null)[];
+  /** Increase relative to scheme 1, in percent of scheme 1. */
+  percentOverScheme1: number | null;
+}
+
+export interface AcquisitionCostReport {
+  /** Customers with s* = 1 (Π(p*S,1) ≥ Π(p*NS,0)) and with AC_i ≤ L. */
+  assignedBroadcasting: number;
+  acAtMostLead: number;
+  /** Customers where the two disagree beyond a near-tie: must be 0. */
+  violations: number;
+  /** Disagreements explained by a near-tie in profit. */
+  ties: number;
+  leadValue: number;
+  /** Quantiles of AC over customers with finite positive AC; counts of the others. */
+  quantiles: Record<string, number>;
+  /** AC ≤ 0: broadcasting costs no own profit. */
+  nonPositive: number;
+  /** No expected leads under broadcasting (S·r = 0 in floating point): AC infinite. */
+  infinite: number;
+  /** Histogram of finite positive AC: edges (currency units) and counts; the last count is AC ≥ the last edge. */
+  histogram: { edges: number[]; counts: number[] };
+}
+
+export interface SensitivityCurve {
+  gamma: number[];
+  /** Π^PP(γ) / max(Π^US(γ), Π^UNS) − 1 */
+  lift: number[];
+  PP: number[];
+  US: number[];
+  UNS: number;
+  /** Which benchmark is the larger at each γ. */
+  benchmark: ('US' | 'UNS')[];
+  se?: number[];
+  /** 90% delta-method band: lift ± 1.645·se. */
+  lower?: number[];
+  upper?: number[];
+}
+
+export interface CounterfactualResults {
+  customers: number;
+  markets: string[];
+  prices: number[];
+  regularPrice: number;
+  leadValue: number;
+  schemes: Record<SchemeName, SchemeResult>;
+  /** Fraction of customers with s = 1 under PP. */
+  socialShare: number;
+  tieRule: string;
+  /** The chosen uniform price of each market under UNS, US and UP. */
+  uniformPrices: Record<'UNS' | 'US' | 'UP', Record<string, number>>;
+  /** Customers per optimal price, by scheme and requirement. */
+  priceDistributions: Record<SchemeName, { traditional: PriceCounts; broadcasting: PriceCounts; mean: number }>;
+  profitTable: { nonBroadcastingBenchmark: ProfitTableRow[]; broadcastingBenchmark: ProfitTableRow[] };
+  acquisitionCost: AcquisitionCostReport;
+  propositions: PropositionReport;
+  heterogeneity: HeterogeneityReport;
+  sensitivity?: SensitivityCurve;
+  /** Per-scheme average ∂Π/∂θ (with a covariance), in `parameters` order. */
+  gradients?: Record<SchemeName, number[]>;
+  covariance?: { parameters: string[]; estimated: string[]; fixed: string[] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources
+
+/** Columns a table of customers must provide (SharingData satisfies this). */
+export interface CustomerTable {
+  marketNames: readonly string[];
+  market: ArrayLike<number>;
+  marginalCost: ArrayLike<number>;
+  covariateNames: readonly string[];
+  covariates: readonly ArrayLike<number>[];
+}
+
+/** Reorders a table's covariate columns to `params.covariates`, naming a missing one. */
+export function covariateColumns(params: Pick<SharingParameters, 'covariates'>, names: readonly string[], columns: readonly ArrayLike<number>[], source = 'data'): ArrayLike<number>[] {
+  return params.covariates.map((name) => {
+    const j = names.indexOf(name);
+    if (j < 0) throw badInput(`${source}: missing covariate column "${name}" required by the parameters`);
+    return columns[j];
+  });
+}
+
+function sliceOf<T extends ArrayLike<number>>(a: T, start: number, end: number): ArrayLike<number> {
+  return (a as unknown as { subarray?: (s: number, e: number) => ArrayLike<number> }).subarray?.(start, end) ?? Array.prototype.slice.call(a, start, end);
+}
+
+/** An in-memory table as a source, handed out in chunks of `chunkRows`. */
+export function tableSource(table: CustomerTable, params: Pick<SharingParameters, 'covariates'>, chunkRows = 1 << 17): CustomerSource {
+  const covariates = covariateColumns(params, table.covariateNames, table.covariates);
+  const n = table.market.length;
+  return {
+    marketNames: table.marketNames,
+    rows: n,
+    async *chunks() {
+      for (let start = 0; start < n || start === 0; start += chunkRows) {
+        const end = Math.min(n, start + chunkRows);
+        yield { market: sliceOf(table.market, start, end), marginalCost: sliceOf(table.marginalCost, start, end), covariates: covariates.map((c) => sliceOf(c, start, end)) };
+        if (end >= n) break;
+      }
+    },
+  };
+}
+
+/** Customers by their primitives, markets contiguous from `marketStarts` (e.g. `syntheticPopulation`). */
+export type PrimitivePopulation = Primitives & { marginalCost: ArrayLike<number>; marketStarts: readonly number[]; marketNames: readonly string[] };
+
+/** Customers given by their primitives (e.g. `syntheticPopulation`), markets contiguous from `marketStarts`. */
+export function primitiveSource(
+  population: PrimitivePopulation,
+  chunkRows = 1 << 17,
+): CustomerSource {
+  const n = population.baselineUtility.length;
+  const market = new Int32Array(n);
+  population.marketStarts.forEach((s, m) => market.fill(m, s, population.marketStarts[m + 1] ?? n));
+  return {
+    marketNames: population.marketNames,
+    rows: n,
+    async *chunks() {
+      for (let start = 0; start < n; start += chunkRows) {
+        const end = Math.min(n, start + chunkRows);
+        yield {
+          market: market.subarray(start, end),
+          marginalCost: sliceOf(population.marginalCost, start, end),
+          primitives: {
+            baselineUtility: sliceOf(population.baselineUtility, start, end) as Float64Array,
+            priceSensitivity: sliceOf(population.priceSensitivity, start, end) as Float64Array,
+            shareCost: sliceOf(population.shareCost, start, end) as Float64Array,
+            expectedReferrals: sliceOf(population.expectedReferrals, start, end) as Float64Array,
+          },
+        };
+      }
+    },
+  };
+}
+
+/**
+ * A sharing-experiment file (SPEC §4 columns, validated row by row by the data reader) read in
+ * chunks of `chunkRows`; only `market`, `mc` and the parameters' covariates are used (covariates as
+ * given, not re-standardized; matched by name, extra columns ignored).
+ */
+export function fileSource(path: string, params: Pick<SharingParameters, 'covariates'>, chunkRows = 1 << 18, rows?: number): CustomerSource {
+  const marketNames: string[] = [];
+  return {
+    marketNames,
+    rows,
+    async *chunks() {
+      for await (const chunk of readSharingDataChunks(path, chunkRows)) {
+        // Market indices are global and names only get appended, so the list stays consistent.
+        for (let m = marketNames.length; m < chunk.marketNames.length; m++) marketNames.push(chunk.marketNames[m]);
+        yield { market: chunk.market, marginalCost: chunk.marginalCost, covariates: covariateColumns(params, chunk.covariateNames, chunk.covariates, path) };
+      }
+    },
+  };
+}
+
+/** Primitives of a chunk: given directly, or from the covariates, in customerPrimitives' order of operations. */
+function chunkPrimitives(params: SharingParameters, chunk: CustomerChunk, marketNames: readonly string[], firstRow: number): Primitives {
+  if (chunk.primitives) return chunk.primitives;
+  const cov = chunk.covariates;
+  if (!cov) throw badInput('a chunk has neither covariates nor primitives');
+  const n = chunk.market.length;
+  const k = params.covariates.length;
+  if (cov.length !== k) throw badInput(`expected ${k} covariate columns (${params.covariates.join(', ')}), got ${cov.length}`);
+  const xv = new Float64Array(n), xa = new Float64Array(n), xs = new Float64Array(n), xr = new Float64Array(n);
+  for (let j = 0; j < k; j++) {
+    const col = cov[j], bv = params.beta_v[j], ba = params.beta_alpha[j], bs = params.beta_sc[j], br = params.beta_r[j];
+    if (col.length !== n) throw badInput(`covariate ${params.covariates[j]} has ${col.length} values for ${n} customers`);
+    for (let i = 0; i < n; i++) {
+      const x = col[i];
+      xv[i] += x * bv; xa[i] += x * ba; xs[i] += x * bs; xr[i] += x * br;
+    }
+  }
+  const xiY = marketNames.map((m) => params.xi_y[m] ?? 0), xiW = marketNames.map((m) => params.xi_w[m] ?? 0);
+  for (let i = 0; i < n; i++) {
+    const m = chunk.market[i];
+    xv[i] = params.vbar + xv[i] + xiY[m];
+    xa[i] = params.abar + xa[i];
+    xs[i] = params.scbar + xs[i] + xiW[m];
+    xr[i] = Math.exp(params.r0 + xr[i]);
+    if (!Number.isFinite(xv[i] + xa[i] + xs[i] + xr[i])) {
+      throw badInput(`customer ${firstRow + i + 1}: the parameters give a non-finite primitive (v ${xv[i]}, α ${xa[i]}, SC ${xs[i]}, r ${xr[i]})`);
+    }
+  }
+  return { baselineUtility: xv, priceSensitivity: xa, shareCost: xs, expectedReferrals: xr };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pass 1: optima, totals, distributions, acquisition costs, propositions
+
+interface Block {
+  market: number;
+  n: number;
+  v: Float64Array;
+  alpha: Float64Array;
+  sc: Float64Array;
+  r: Float64Array;
+  mc: Float64Array;
+}
+
+function allocateBlock(market: number, size: number): Block {
+  return { market, n: 0, v: new Float64Array(size), alpha: new Float64Array(size), sc: new Float64Array(size), r: new Float64Array(size), mc: new Float64Array(size) };
+}
+
+interface MarketState {
+  customers: number;
+  totals: Record<'UNS' | 'US' | 'UP', Float64Array>;
+  sumPNS: number;
+  sumPS: number;
+  sumPP: number;
+  gammaTotalsS: Float64Array[];
+  gammaSumPP: Float64Array;
+  pending: Block;
+}
+
+interface Grid {
+  prices: number[];
+  sigma: number;
+  leadValue: number;
+  gamma: number[];
+}
+
+const AC_BINS = 16;
+
+class FirstPass {
+  readonly markets: MarketState[] = [];
+  readonly counts: Record<'PNS' | 'PS', Float64Array>;
+  readonly countsPP: [Float64Array, Float64Array];
+  readonly heterogeneity: HeterogeneityAccumulator;
+  readonly propositions: PropositionReport = { P1: emptyCount(), P2: emptyCount(), P3: emptyCount() };
+  readonly twinSample: { v: number; alpha: number; shareCost: number; referrals: number; mc: number; row: number }[] = [];
+  readonly ac = {
+    assigned: 0, atMostLead: 0, violations: 0, ties: 0, nonPositive: 0, infinite: 0,
+    log10: new FineHistogram(-8, 12, 4000),
+    bins: new Float64Array(AC_BINS + 1),
+  };
+  rows = 0;
+  /** Spent blocks, reused (fresh typed arrays cost page faults and GC pressure at 20M customers). */
+  private readonly blockPool: Block[] = [];
+  private readonly blockSize: number;
+
+  constructor(private readonly grid: Grid, sigma: number, private readonly options: CounterfactualOptions) {
+    this.blockSize = options.blockSize ?? BLOCK_SIZE;
+    if (!Number.isInteger(this.blockSize) || this.blockSize < 1) throw badInput(`block size must be a positive integer, got ${this.blockSize}`);
+    const m = grid.prices.length;
+    this.counts = { PNS: new Float64Array(m), PS: new Float64Array(m) };
+    this.countsPP = [new Float64Array(m), new Float64Array(m)];
+    this.heterogeneity = new HeterogeneityAccumulator(sigma, options.heterogeneity);
+  }
+
+  private newBlock(market: number): Block {
+    const reused = this.blockPool.pop();
+    if (!reused) return allocateBlock(market, this.blockSize);
+    reused.market = market;
+    reused.n = 0;
+    return reused;
+  }
+
+  private market(m: number): MarketState {
+    while (this.markets.length <= m) {
+      const nPrices = this.grid.prices.length;
+      this.markets.push({
+        customers: 0,
+        totals: { UNS: new Float64Array(nPrices), US: new Float64Array(nPrices), UP: new Float64Array(nPrices) },
+        sumPNS: 0, sumPS: 0, sumPP: 0,
+        gammaTotalsS: this.grid.gamma.map(() => new Float64Array(nPrices)),
+        gammaSumPP: new Float64Array(this.grid.gamma.length),
+        pending: this.newBlock(this.markets.length),
+      });
+    }
+    return this.markets[m];
+  }
+
+  /** Buffers a chunk's customers into market blocks; returns the blocks that filled up. */
+  take(chunk: CustomerChunk, p: Primitives): Block[] {
+    const full: Block[] = [];
+    const n = chunk.market.length;
+    const stride = this.options.propositionStride ?? 100, cap = this.options.propositionSample ?? 2000;
+    this.heterogeneity.add(p);
+    const copy = (from: ArrayLike<number>, to: Float64Array, at: number, start: number, end: number) => {
+      if (ArrayBuffer.isView(from)) to.set((from as Float64Array).subarray(start, end), at);
+      else for (let i = start; i < end; i++) to[at + i - start] = from[i];
+    };
+    // Runs of customers of the same market are copied as ranges (data sorted by market are one run per market).
+    for (let i = 0; i < n;) {
+      const m = chunk.market[i];
+      if (!Number.isInteger(m) || m < 0) throw badInput(`row ${this.rows + i}: bad market index ${m}`);
+      let end = i + 1;
+      while (end < n && chunk.market[end] === m) end++;
+      const state = this.market(m);
+      while (i < end) {
+        const b = state.pending;
+        const take = Math.min(end - i, this.blockSize - b.n);
+        copy(p.baselineUtility, b.v, b.n, i, i + take);
+        copy(p.priceSensitivity, b.alpha, b.n, i, i + take);
+        copy(p.shareCost, b.sc, b.n, i, i + take);
+        copy(p.expectedReferrals, b.r, b.n, i, i + take);
+        copy(chunk.marginalCost, b.mc, b.n, i, i + take);
+        b.n += take;
+        i += take;
+        if (b.n === this.blockSize) {
+          full.push(b);
+          state.pending = this.newBlock(m);
+        }
+      }
+    }
+    for (let row = Math.ceil(this.rows / stride) * stride; row < this.rows + n && this.twinSample.length < cap; row += stride) {
+      const i = row - this.rows;
+      this.twinSample.push({ v: p.baselineUtility[i], alpha: p.priceSensitivity[i], shareCost: p.shareCost[i], referrals: p.expectedReferrals[i], mc: chunk.marginalCost[i], row });
+    }
+    this.rows += n;
+    return full;
+  }
+
+  /** The partly filled blocks, in market order (after the last chunk). */
+  rest(): Block[] {
+    return this.markets.filter((s) => s.pending.n > 0).map((s) => s.pending);
+  }
+
+  /** Starts the kernel on a batch of blocks (it runs on the workers while the caller accumulates the previous batch). */
+  launch(blocks: Block[], engine: Engine): Promise<() => void> | undefined {
+    if (blocks.length === 0) return undefined;
+    const batch = concatBlocks(blocks);
+    const { prices, sigma, leadValue } = this.grid;
+    const main = priceGridSearch(batch.customers, { prices, sigma, leadValue, groupStarts: batch.starts, totals: true }, engine);
+    const byGamma = this.grid.gamma.map((g) => priceGridSearch(batch.customers, { prices, sigma, leadValue: g * leadValue, groupStarts: batch.starts, totals: true }, engine));
+    return Promise.all([main, Promise.all(byGamma)]).then(([m, bg]) => () => {
+      blocks.forEach((block, b) => {
+        this.accumulate(block, batch.starts[b], m, b, bg);
+        this.blockPool.push(block);
+      });
+    });
+  }
+
+  private accumulate(block: Block, offset: number, main: GridResult, b: number, byGamma: GridResult[]): void {
+    const state = this.markets[block.market];
+    const t = main.totals![b];
+    addInto(state.totals.UNS, t.traditional);
+    addInto(state.totals.US, t.broadcasting);
+    addInto(state.totals.UP, t.personalizedRequirement);
+    byGamma.forEach((r, g) => addInto(state.gammaTotalsS[g], r.totals![b].broadcasting));
+    const { prices, sigma, leadValue } = this.grid;
+    const ac = this.ac;
+    const acInverseWidth = leadValue > 0 ? 4 / leadValue : 1;
+    const countsNS = this.counts.PNS, countsS = this.counts.PS, countsPP0 = this.countsPP[0], countsPP1 = this.countsPP[1], acBins = ac.bins;
+    const { bestIndexNS, bestIndexS, bestProfitNS, bestProfitS } = main;
+    const { v: vs, alpha: alphas, sc: scs, r: rs, mc: mcs } = block;
+    const P1 = this.propositions.P1;
+    // Block sums (blocks are the same whatever the chunking, so adding them to the market's total is deterministic).
+    let sumNS = 0, sumS = 0, sumPP = 0, assigned = 0, atMostLead = 0;
+    for (let i = 0; i < block.n; i++) {
+      const o = offset + i;
+      const jNS = bestIndexNS[o], jS = bestIndexS[o];
+      const profitNS = bestProfitNS[o], profitS = bestProfitS[o];
+      sumNS += profitNS;
+      sumS += profitS;
+      countsNS[jNS]++;
+      countsS[jS]++;
+      // Tie rule: the broadcasting requirement when it earns at least as much (the slides' "AC ≤ L").
+      const broadcast = profitS >= profitNS;
+      if (broadcast) {
+        sumPP += profitS;
+        assigned++;
+        countsPP1[jS]++;
+      } else {
+        sumPP += profitNS;
+        countsPP0[jNS]++;
+      }
+      // Acquisition cost: (own profit under NS − own profit under S) / expected leads under S.
+      const v = vs[i], alpha = alphas[i], sc = scs[i], r = rs[i], mc = mcs[i];
+      const p = prices[jS];
+      const u = v - alpha * p;
+      const e = Math.exp(-Math.abs(u));
+      const inv = 1 / (1 + e);
+      const demand = u >= 0 ? inv : e * inv;
+      const z = sigma * ((u > 0 ? u : 0) + Math.log1p(e) - sc);
+      const e2 = Math.exp(-Math.abs(z));
+      const inv2 = 1 / (1 + e2);
+      const share = z >= 0 ? inv2 : e2 * inv2;
+      const acquisitionCost = (profitNS - share * demand * (p - mc)) / (share * r);
+      const cheap = acquisitionCost <= leadValue;
+      if (cheap) atMostLead++;
+      if (cheap !== broadcast) {
+        if (nearTie(profitS, profitNS, 1e-9)) ac.ties++;
+        else ac.violations++;
+      }
+      // Histogram of finite positive AC; no expected leads (AC = ∞, or 0/0) and AC ≤ 0 are counted apart.
+      if (!(share * r > 0) || acquisitionCost === Infinity) ac.infinite++;
+      else if (!(acquisitionCost > 0)) ac.nonPositive++;
+      else {
+        ac.log10.add(Math.log(acquisitionCost) * Math.LOG10E);
+        const bin = Math.floor(acquisitionCost * acInverseWidth);
+        acBins[bin < AC_BINS ? bin : AC_BINS]++;
+      }
+      // P1 (p*S ≤ p*NS); only a reversal needs the full check.
+      if (jS > jNS) checkProposition1(P1, this.grid, v, alpha, sc, r, mc, jNS, jS, profitS);
+      else P1.checked++;
+    }
+    state.sumPNS += sumNS;
+    state.sumPS += sumS;
+    state.sumPP += sumPP;
+    ac.assigned += assigned;
+    ac.atMostLead += atMostLead;
+    for (let g = 0; g < byGamma.length; g++) {
+      const profitS = byGamma[g].bestProfitS;
+      let sum = 0;
+      for (let i = 0; i < block.n; i++) {
+        const pg = profitS[offset + i], pn = bestProfitNS[offset + i];
+        sum += pg >= pn ? pg : pn;
+      }
+      state.gammaSumPP[g] += sum;
+    }
+    state.customers += block.n;
+  }
+}
+
+function addInto(target: Float64Array, source: Float64Array): void {
+  for (let j = 0; j < target.length; j++) target[j] += source[j];
+}
+
+function concatBlocks(blocks: Block[]) {
+  const n = blocks.reduce((s, b) => s + b.n, 0);
+  const v = new Float64Array(n), alpha = new Float64Array(n), sc = new Float64Array(n), r = new Float64Array(n), mc = new Float64Array(n);
+  const starts: number[] = [];
+  let at = 0;
+  for (const b of blocks) {
+    starts.push(at);
+    v.set(b.v.subarray(0, b.n), at); alpha.set(b.alpha.subarray(0, b.n), at); sc.set(b.sc.subarray(0, b.n), at);
+    r.set(b.r.subarray(0, b.n), at); mc.set(b.mc.subarray(0, b.n), at);
+    at += b.n;
+  }
+  return { customers: { baselineUtility: v, priceSensitivity: alpha, shareCost: sc, expectedReferrals: r, marginalCost: mc }, starts };
+}
+
+/** Best index of a total; ties go to the lower price. */
+function argmax(values: Float64Array): number {
+  let best = 0;
+  for (let j = 1; j < values.length; j++) if (values[j] > values[best]) best = j;
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole computation
+
+/**
+ * All six schemes and everything the slides report about them. Customers: a table such as
+ * `SharingData` (covariates matched to `params.covariates` by name), a population of primitives,
+ * or any source — `fileSource(path, params)` reads a file in chunks.
+ */
+export async function counterfactual(
+  customers: CustomerSource | CustomerTable | PrimitivePopulation, params: SharingParameters,
+  options: CounterfactualOptions = {}, engine: Engine = getDefaultEngine(),
+): Promise<CounterfactualResults> {
+  const source: CustomerSource = 'chunks' in customers ? customers
+    : 'covariateNames' in customers ? tableSource(customers, params)
+    : primitiveSource(customers);
+  const regularPrice = options.regularPrice ?? REGULAR_PRICE;
+  const prices = options.prices ? [...options.prices] : feasiblePrices(regularPrice);
+  const leadValue = options.leadValue ?? params.L;
+  if (!Number.isFinite(leadValue)) throw badInput(`lead value must be a finite number, got ${leadValue}`);
+  const gamma = [...(options.gammaGrid ?? DEFAULT_GAMMA_GRID)];
+  gamma.forEach((g) => {
+    if (!Number.isFinite(g) || g < 0) throw badInput(`gamma grid values must be finite and non-negative, got ${g}`);
+  });
+  const grid: Grid = { prices, sigma: params.sigma, leadValue, gamma };
+  const covariance = options.covariance;
+  const progress = options.progress;
+  const passes = (options.uniformConditions ?? true) || covariance ? 2 : 1;
+
+  // Pass 1: kernel batches of at most BATCH_BLOCKS blocks, pipelined (accumulate batch k while the workers run batch k + 1).
+  const first = new FirstPass(grid, params.sigma, options);
+  let previous: Promise<() => void> | undefined;
+  const submit = async (blocks: Block[]) => {
+    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
+      const next = first.launch(blocks.slice(b, b + BATCH_BLOCKS), engine);
+      next?.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
+      if (previous) (await previous)();
+      previous = next;
+    }
+  };
+  for await (const chunk of source.chunks()) {
+    const p = chunkPrimitives(params, chunk, source.marketNames, first.rows);
+    await submit(first.take(chunk, p));
+    progress?.update(first.rows);
+  }
+  await submit(first.rest());
+  if (previous) (await previous)();
+  const n = first.rows;
+  if (n === 0) throw badInput('no customers');
+  checkTwins(first.propositions, grid, options.seed ?? 1, first.twinSample);
+
+  const markets = first.markets;
+  // Markets in name order for every sum and every output, so that results do not depend on the
+  // order in which markets first appear in the input.
+  const nameOf = (m: number) => source.marketNames[m] ?? String(m);
+  const order = markets.map((_, m) => m).filter((m) => markets[m].customers > 0)
+    .sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : a - b));
+  const marketNames = order.map(nameOf);
+  const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
+  const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };
+  for (const scheme of UNIFORM) {
+    uniformIndex[scheme] = Int32Array.from(markets, (s) => argmax(s.totals[scheme]));
+    for (const m of order) sums[scheme] += markets[m].totals[scheme][uniformIndex[scheme][m]];
+  }
+  for (const m of order) {
+    sums.PNS += markets[m].sumPNS;
+    sums.PS += markets[m].sumPS;
+    sums.PP += markets[m].sumPP;
+  }
+  const gammaUSIndex = gamma.map((_, g) => Int32Array.from(markets, (s) => argmax(s.gammaTotalsS[g])));
+  const gammaUS = gamma.map((_, g) => order.reduce((t, m) => t + markets[m].gammaTotalsS[g][gammaUSIndex[g][m]], 0) / n);
+  const gammaPP = gamma.map((_, g) => order.reduce((t, m) => t + markets[m].gammaSumPP[g], 0) / n);
+
+  // Pass 2: UP requirement per customer at its market's price, and the gradients.
+  const countsUP: [Float64Array, Float64Array] = [new Float64Array(prices.length), new Float64Array(prices.length)];
+  const names = parameterNames(params);
+  const k = params.covariates.length;
+  let gradients: Record<SchemeName, GradientSum> | undefined;
+  let gammaGradients: { PP: GradientSum; US: GradientSum }[] | undefined;
+  if (passes === 2) {
+    if (covariance) {
+      gradients = Object.fromEntries(SCHEMES.map((s) => [s, new GradientSum(k)])) as Record<SchemeName, GradientSum>;
+      gammaGradients = gamma.map(() => ({ PP: new GradientSum(k), US: new GradientSum(k) }));
+    }
+    const d = new Float64Array(6), d0 = new Float64Array(6), x = new Float64Array(k);
+    let done = 0;
+    for await (const chunk of source.chunks()) {
+      const p = chunkPrimitives(params, chunk, source.marketNames, done);
+      const cn = chunk.market.length;
+      let main: GridResult | undefined;
+      const byGamma: GridResult[] = [];
+      const customers = { ...p, marginalCost: chunk.marginalCost };
+      if (gradients) {
+        if (!chunk.covariates && k > 0) throw badInput('delta-method SEs need the covariates, not only the primitives');
+        main = await priceGridSearch(customers, { prices, sigma: params.sigma, leadValue }, engine);
+        for (const g of gamma) byGamma.push(await priceGridSearch(customers, { prices, sigma: params.sigma, leadValue: g * leadValue }, engine));
+      }
+      for (let i = 0; i < cn; i++) {
+        const m = chunk.market[i];
+        const v = p.baselineUtility[i], alpha = p.priceSensitivity[i], sc = p.shareCost[i], r = p.expectedReferrals[i], mc = chunk.marginalCost[i];
+        const jUP = uniformIndex.UP[m], pUP = prices[jUP];
+        const upNS = customerProfit(v, alpha, sc, r, mc, pUP, 0, params.sigma, leadValue);
+        const upS = customerProfit(v, alpha, sc, r, mc, pUP, 1, params.sigma, leadValue);
+        const upBroadcast: 0 | 1 = upS >= upNS ? 1 : 0;
+        countsUP[upBroadcast][jUP]++;
+        if (!gradients || !main) continue;
+        if (chunk.covariates) for (let j = 0; j < k; j++) x[j] = chunk.covariates[j][i];
+        const xs = chunk.covariates ? x : null;
+        const at = (price: number, s: 0 | 1, lead: number, target: GradientSum, out: Float64Array, leadScale = 1) => {
+          profitDerivatives(v, alpha, sc, r, mc, price, s, params.sigma, lead, out);
+          target.add(out, price, xs, leadScale);
+        };
+        at(prices[uniformIndex.UNS[m]], 0, leadValue, gradients.UNS, d);
+        at(prices[uniformIndex.US[m]], 1, leadValue, gradients.US, d);
+        at(pUP, upBroadcast, leadValue, gradients.UP, d);
+        const pNS = prices[main.bestIndexNS[i]], pS = prices[main.bestIndexS[i]];
+        at(pNS, 0, leadValue, gradients.PNS, d0);
+        at(pS, 1, leadValue, gradients.PS, d);
+        if (main.bestProfitS[i] >= main.bestProfitNS[i]) gradients.PP.add(d, pS, xs);
+        else gradients.PP.add(d0, pNS, xs);
+        for (let g = 0; g < gamma.length; g++) {
+          const lead = gamma[g] * leadValue;
+          at(prices[gammaUSIndex[g][m]], 1, lead, gammaGradients![g].US, d, gamma[g]);
+          if (byGamma[g].bestProfitS[i] >= byGamma[g].bestProfitNS[i]) at(prices[byGamma[g].bestIndexS[i]], 1, lead, gammaGradients![g].PP, d, gamma[g]);
+          else gammaGradients![g].PP.add(d0, pNS, xs);
+        }
+      }
+      done += cn;
+      progress?.update(n + done);
+    }
+  }
+  progress?.stop();
+
+  // Assemble.
+  const schemes = {} as Record<SchemeName, SchemeResult>;
+  const broadcastingCount: Record<SchemeName, number> = {
+    UNS: 0, US: n, UP: passes === 2 ? sumArray(countsUP[1]) : NaN, PNS: 0, PS: n, PP: first.ac.assigned,
+  };
+  for (const s of SCHEMES) schemes[s] = { profit: sums[s] / n, broadcasting: broadcastingCount[s] };
+  let gradientOut: Record<SchemeName, number[]> | undefined;
+  let covarianceInfo: CounterfactualResults['covariance'];
+  if (gradients && covariance) {
+    gradientOut = {} as Record<SchemeName, number[]>;
+    for (const s of SCHEMES) {
+      const g = Array.from(gradients[s].sum, (x) => x / n);
+      gradientOut[s] = g;
+      schemes[s].se = deltaStandardError(g, names, covariance);
+    }
+    covarianceInfo = { parameters: names, estimated: [...covariance.names], fixed: names.filter((nm) => !covariance.names.includes(nm)) };
+  }
+
+  const counts = (a: Float64Array): PriceCounts => Object.fromEntries(prices.map((p, j) => [String(p), a[j]]).filter(([, c]) => (c as number) > 0));
+  const zero = new Float64Array(prices.length);
+  const uniformCounts = (scheme: 'UNS' | 'US' | 'UP') => {
+    const a = new Float64Array(prices.length);
+    for (const m of order) a[uniformIndex[scheme][m]] += markets[m].customers;
+    return a;
+  };
+  const meanPrice = (...arrays: Float64Array[]) => {
+    let s = 0, c = 0;
+    for (const a of arrays) a.forEach((x, j) => { s += x * prices[j]; c += x; });
+    return c > 0 ? s / c : NaN;
+  };
+  const upSplit = passes === 2 ? countsUP : null;
+  const uns = uniformCounts('UNS'), us = uniformCounts('US'), up = uniformCounts('UP');
+  const priceDistributions: CounterfactualResults['priceDistributions'] = {
+    UNS: { traditional: counts(uns), broadcasting: {}, mean: meanPrice(uns) },
+    US: { traditional: {}, broadcasting: counts(us), mean: meanPrice(us) },
+    UP: upSplit
+      ? { traditional: counts(upSplit[0]), broadcasting: counts(upSplit[1]), mean: meanPrice(up) }
+      : { traditional: {}, broadcasting: {}, mean: meanPrice(up) },
+    PNS: { traditional: counts(first.counts.PNS), broadcasting: counts(zero), mean: meanPrice(first.counts.PNS) },
+    PS: { traditional: {}, broadcasting: counts(first.counts.PS), mean: meanPrice(first.counts.PS) },
+    PP: { traditional: counts(first.countsPP[0]), broadcasting: counts(first.countsPP[1]), mean: meanPrice(first.countsPP[0], first.countsPP[1]) },
+  };
+
+  const uniformPrices = {} as CounterfactualResults['uniformPrices'];
+  for (const s of UNIFORM) uniformPrices[s] = Object.fromEntries(order.map((m) => [nameOf(m), prices[uniformIndex[s][m]]]));
+
+  const ac = first.ac;
+  const acWidth = leadValue > 0 ? leadValue / 4 : 1;
+  const acquisitionCost: AcquisitionCostReport = {
+    assignedBroadcasting: ac.assigned, acAtMostLead: ac.atMostLead, violations: ac.violations, ties: ac.ties, leadValue,
+    quantiles: Object.fromEntries(QUANTILE_LEVELS.map((q) => [String(q), 10 ** ac.log10.quantile(q)])),
+    nonPositive: ac.nonPositive, infinite: ac.infinite,
+    histogram: { edges: Array.from({ length: AC_BINS + 1 }, (_, b) => b * acWidth), counts: Array.from(ac.bins) },
+  };
+
+  let sensitivity: SensitivityCurve | undefined;
+  if (gamma.length > 0) {
+    const UNS = schemes.UNS.profit;
+    const lift = gamma.map((_, g) => gammaPP[g] / Math.max(gammaUS[g], UNS) - 1);
+    const benchmark = gamma.map((_, g) => (gammaUS[g] >= UNS ? 'US' : 'UNS') as 'US' | 'UNS');
+    sensitivity = { gamma, lift, PP: gammaPP, US: gammaUS, UNS, benchmark };
+    if (gammaGradients && gradientOut && covariance) {
+      const se = gamma.map((_, g) => {
+        const B = Math.max(gammaUS[g], UNS), PP = gammaPP[g];
+        const gB = benchmark[g] === 'US' ? Array.from(gammaGradients![g].US.sum, (x) => x / n) : gradientOut!.UNS;
+        const gPP = Array.from(gammaGradients![g].PP.sum, (x) => x / n);
+        const gLift = gPP.map((a, j) => a / B - (PP * gB[j]) / (B * B));
+        return deltaStandardError(gLift, names, covariance);
+      });
+      sensitivity.se = se;
+      sensitivity.lower = lift.map((l, g) => l - 1.6448536269514722 * se[g]);
+      sensitivity.upper = lift.map((l, g) => l + 1.6448536269514722 * se[g]);
+    }
+  }
+
+  return {
+    customers: n, markets: marketNames, prices, regularPrice, leadValue,
+    schemes, socialShare: ac.assigned / n,
+    tieRule: 'a customer is assigned the broadcasting requirement when Π(p*S,1) ≥ Π(p*NS,0) (the slides\' AC ≤ L); equal profits go to the lower price',
+    uniformPrices, priceDistributions,
+    profitTable: profitTables(schemes),
+    acquisitionCost, propositions: first.propositions,
+    heterogeneity: first.heterogeneity.report(),
+    ...(sensitivity ? { sensitivity } : {}),
+    ...(gradientOut ? { gradients: gradientOut, covariance: covarianceInfo } : {}),
+  };
+}
+
+function sumArray(a: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += a[j];
+  return s;
+}
+
+const TABLE_LABELS = ['1. No personalization', '2. Personalize prices only', '3. Personalize broadcasting requirements only', '4. Integrated personalization'];
+
+/** The slides' profit table, with the non-broadcasting (UNS, PNS) and the broadcasting (US, PS) benchmark. */
+export function profitTables(schemes: Record<SchemeName, SchemeResult>): CounterfactualResults['profitTable'] {
+  const table = (keys: SchemeName[]): ProfitTableRow[] => keys.map((key, r) => ({
+    scheme: TABLE_LABELS[r], key, profit: schemes[key].profit,
+    ...(schemes[key].se !== undefined ? { se: schemes[key].se } : {}),
+    increase: [0, 1, 2].map((c) => (c < r ? schemes[key].profit - schemes[keys[c]].profit : null)),
+    percentOverScheme1: r > 0 ? (100 * (schemes[key].profit - schemes[keys[0]].profit)) / schemes[keys[0]].profit : null,
+  }));
+  return { nonBroadcastingBenchmark: table(['UNS', 'PNS', 'UP', 'PP']), broadcastingBenchmark: table(['US', 'PS', 'UP', 'PP']) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text output
+
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : String(x));
+
+export function formatProfitTable(rows: readonly ProfitTableRow[]): string {
+  const withSE = rows.some((r) => r.se !== undefined);
+  const header = ['Personalization scheme', 'Average profit (focal + referral)', ...(withSE ? ['(SE)'] : []), 'vs Scheme 1', 'vs Scheme 2', 'vs Scheme 3', '% over 1'];
+  return formatTable(header, rows.map((r, i) => [
+    `${r.scheme} (${r.key})`, f3(r.profit), ...(withSE ? [r.se !== undefined ? `(${f3(r.se)})` : ''] : []),
+    ...r.increase.map((x, c) => (c === i ? '/' : x === null ? '' : f3(x))),
+    r.percentOverScheme1 === null ? '' : `${r.percentOverScheme1.toFixed(1)}%`,
+  ]));
+}
+
+/** What `promopt counterfactual` prints without --json. */
+export function formatCounterfactual(res: CounterfactualResults): string {
+  const lines: string[] = [];
+  lines.push(`Counterfactual policies: ${res.customers.toLocaleString('en-US')} customers in ${res.markets.length} markets, ${res.prices.length} feasible prices (≤ ${res.regularPrice}), L = ${f3(res.leadValue)}`);
+  lines.push('', 'Integrated personalization (non-broadcasting benchmark: schemes 1–2 without the requirement)');
+  lines.push(formatProfitTable(res.profitTable.nonBroadcastingBenchmark));
+  lines.push('', 'Broadcasting benchmark (schemes 1–2 with everyone required to share)');
+  lines.push(formatProfitTable(res.profitTable.broadcastingBenchmark));
+  lines.push('', formatTable(['Scheme', 'Average profit', ...(res.schemes.PP.se !== undefined ? ['SE'] : []), 'Share with s = 1', 'Mean price'],
+    SCHEMES.map((s) => [s, f3(res.schemes[s].profit), ...(res.schemes[s].se !== undefined ? [f3(res.schemes[s].se!)] : []),
+      Number.isFinite(res.schemes[s].broadcasting) ? `${((100 * res.schemes[s].broadcasting) / res.customers).toFixed(1)}%` : 'n/a', res.priceDistributions[s].mean.toFixed(1)])));
+  lines.push('', `Under integrated personalization ${(100 * res.socialShare).toFixed(1)}% of customers are assigned the broadcasting requirement (slides: 77.8%).`);
+  const ac = res.acquisitionCost;
+  lines.push(`Acquisition cost check: s* = 1 for ${ac.assignedBroadcasting}, AC ≤ L for ${ac.acAtMostLead}; violations ${ac.violations} (near-ties ${ac.ties}). Median AC ${f3(ac.quantiles['0.5'])}.`);
+  const pr = res.propositions;
+  lines.push(`Propositions (violations / checked, near-ties): P1 ${pr.P1.violations}/${pr.P1.checked} (${pr.P1.ties}), P2 ${pr.P2.violations}/${pr.P2.checked} (${pr.P2.ties}), P3 ${pr.P3.violations}/${pr.P3.checked} (${pr.P3.ties})${pr.note ? ` — ${pr.note}` : ''}`);
+  const h = res.heterogeneity.distributions;
+  lines.push('', `Heterogeneity in logit units (price sensitivity as α·${res.heterogeneity.priceScale}):`);
+  lines.push(formatTable(['Primitive', 'mean', 'sd', 'IQR', '5–95%'], Object.values(h).map((d) => [d.label, f3(d.mean), f3(d.sd), f3(d.iqr), f3(d.range90)])));
+  if (res.sensitivity) {
+    const s = res.sensitivity;
+    lines.push('', 'Sensitivity to the lead value (L = γ·L̂): Π^PP / max(Π^US, Π^UNS) − 1');
+    lines.push(formatTable(['γ', 'lift', ...(s.se ? ['90% band'] : []), 'benchmark'], s.gamma.map((g, k) => [
+      g.toFixed(2), `${(100 * s.lift[k]).toFixed(1)}%`, ...(s.se ? [`[${(100 * s.lower![k]).toFixed(1)}%, ${(100 * s.upper![k]).toFixed(1)}%]`] : []), s.benchmark[k],
+    ])));
+  }
+  lines.push('', `Tie rule: ${res.tieRule}.`);
+  return lines.join('\n');
+}
+
