@@ -47,6 +47,12 @@ export interface GridOptions {
    */
   uniform?: boolean;
   /**
+   * Return each group's screened totals (single-precision profits summed in double precision,
+   * with error bounds): the building block of `uniform` for callers that add groups up across
+   * calls, e.g. a market read in chunks (see `candidatePrices` and `exactTotalsAt`).
+   */
+  screenTotals?: boolean;
+  /**
    * Evaluate every price in double precision instead of screening in single precision first.
    * Both give the same result bit for bit; screening is about 3× faster. Totals always use it.
    */
@@ -74,6 +80,22 @@ export interface UniformBest {
   candidates: number[];
 }
 
+/**
+ * A group's screened per-price totals: |exact total − screened total| ≤ error[row] + summation,
+ * where summation bounds the double-precision rounding of the sum (see `candidatePrices`).
+ * Screened totals of several groups (e.g. blocks of one market) add up with `addScreenedTotals`.
+ */
+export interface ScreenedTotals {
+  traditional: Float64Array;
+  broadcasting: Float64Array;
+  personalizedRequirement: Float64Array;
+  /** Summed error bounds of the three rows (+∞ if a customer was outside the bounds' range). */
+  error: [number, number, number];
+  /** Σ over customers of their largest |profit|. */
+  scale: number;
+  customers: number;
+}
+
 export interface GridResult {
   /** Index into `prices` of each customer's best price with s = 0, and its profit. */
   bestIndexNS: Int32Array;
@@ -85,6 +107,8 @@ export interface GridResult {
   totals?: PriceTotals[];
   /** Per group, when `uniform` was asked for. */
   uniform?: UniformBest[];
+  /** Per group, when `screenTotals` was asked for. */
+  screenTotals?: ScreenedTotals[];
 }
 
 function validate(customers: GridCustomers, options: GridOptions): { n: number; groupStarts: number[] } {
@@ -132,11 +156,12 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     const mc = arena.copyF64(customers.marginalCost);
     const idxNS = arena.i32(n), profitNS = arena.f64(n), idxS = arena.i32(n), profitS = arena.f64(n);
     const shards = planShards(n, undefined, groupStarts);
-    const screened = !options.totals && !options.exhaustive;
-    if (options.uniform && !screened && !options.totals) options = { ...options, totals: true };
+    const screening = !options.totals && !options.exhaustive;
+    if (options.uniform && !screening && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
     let uniform: UniformBest[] | undefined;
-    if (screened) {
+    let screened: ScreenedTotals[] | undefined;
+    if (screening) {
       // Both copies of the grid padded to a multiple of 4 with the last price (never a strict winner).
       const m4 = Math.ceil(nPrices / 4) * 4;
       const grid = Array.from({ length: m4 }, (_, j) => options.prices[Math.min(j, nPrices - 1)]);
@@ -146,7 +171,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       const maxAbsPrice = Math.max(...grid.map(Math.abs));
       const scratch = arena.f64(shards.length * m4); // 8 bytes per price per shard: two f32 profit rows
       const screenRow = 3 * m4 + 4;
-      const screenTotals = options.uniform ? arena.f64(shards.length * screenRow) : undefined;
+      const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
       const plan = recurrencePlan(grid);
       let gapsPtr = 0, swizzlePtr = 0;
@@ -167,8 +192,17 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
         ];
       }, n * nPrices);
       if (screenTotals) {
-        uniform = await exactUniformBest(engine, arena, arena.viewF64(screenTotals), screenRow, m4, shards, groupStarts, options,
-          { v, alpha, sc, r, mc });
+        screened = reduceScreenTotals(arena.viewF64(screenTotals), screenRow, m4, nPrices, shards, groupStarts);
+        if (options.uniform) {
+          const candidates = screened.map((t) => unionOf(TOTAL_ROWS.map((row) => candidatePrices(t, row))));
+          const exact = await totalsAtCandidates(engine, arena, shards, groupStarts, candidates, options, { v, alpha, sc, r, mc });
+          uniform = candidates.map((list, g) => ({
+            traditional: bestCandidate(list, exact[g].traditional),
+            broadcasting: bestCandidate(list, exact[g].broadcasting),
+            personalizedRequirement: bestCandidate(list, exact[g].personalizedRequirement),
+            candidates: list,
+          }));
+        }
       }
     } else {
       const prices = arena.copyF64(padded);
@@ -192,6 +226,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     };
     if (totals) result.totals = reduceTotals(arena.viewF64(totals), shards, groupStarts, m, nPrices);
     if (options.uniform) result.uniform = uniform ?? groupStarts.map((_, g) => uniformFromTotals(result.totals![g], nPrices));
+    if (screened && options.screenTotals) result.screenTotals = screened;
     return result;
   });
 }
@@ -211,68 +246,140 @@ function uniformFromTotals(totals: PriceTotals, nPrices: number): UniformBest {
   };
 }
 
-/**
- * From the screened totals of every shard: per group, the prices whose exact total can still be
- * the best (screened total within twice the summed error bounds, plus the f64 summation error,
- * of the best screened total), their exact totals (priceTotalsAt, same shards and order as the
- * exhaustive kernel), and the first maximum among them — which is the exhaustive kernel's.
- */
-async function exactUniformBest(
-  engine: Engine, arena: Arena, screened: Float64Array, screenRow: number, m4: number, shards: readonly Shard[],
-  groupStarts: readonly number[], options: GridOptions, columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
-): Promise<UniformBest[]> {
-  const nPrices = options.prices.length;
+/** Adds the kernel's per-shard screened totals into per-group ones, in shard order. */
+function reduceScreenTotals(partials: Float64Array, screenRow: number, m4: number, nPrices: number, shards: readonly Shard[], groupStarts: readonly number[]): ScreenedTotals[] {
   const groupOf = shardGroups(shards, groupStarts);
-  const sums = groupStarts.map(() => new Float64Array(screenRow));
-  shards.forEach((_, k) => {
-    const row = sums[groupOf[k]];
-    for (let j = 0; j < screenRow; j++) row[j] += screened[k * screenRow + j];
-  });
-  const candidateLists = sums.map((row, g) => {
-    const customers = (groupStarts[g + 1] ?? shards[shards.length - 1].end) - groupStarts[g];
-    const summation = 4 * customers * Number.EPSILON * row[3 * m4 + 3];
-    const keep = new Set<number>();
-    TOTAL_ROWS.forEach((_, t) => {
-      const totals = row.subarray(t * m4, t * m4 + nPrices);
-      const best = Math.max(...totals);
-      const slack = 2 * row[3 * m4 + t] + summation;
-      for (let j = 0; j < nPrices; j++) if (!(totals[j] < best - slack)) keep.add(j);
+  const groups = groupStarts.map((): ScreenedTotals => ({
+    traditional: new Float64Array(nPrices), broadcasting: new Float64Array(nPrices), personalizedRequirement: new Float64Array(nPrices),
+    error: [0, 0, 0], scale: 0, customers: 0,
+  }));
+  shards.forEach((shard, k) => {
+    const t = groups[groupOf[k]];
+    const base = k * screenRow;
+    TOTAL_ROWS.forEach((row, r) => {
+      const out = t[row];
+      for (let j = 0; j < nPrices; j++) out[j] += partials[base + r * m4 + j];
+      t.error[r] += partials[base + 3 * m4 + r];
     });
-    return [...keep].sort((a, b) => a - b);
+    t.scale += partials[base + 3 * m4 + 3];
+    t.customers += shard.end - shard.start;
   });
-  // Exact totals at each group's candidates, padded to an even count by repeating the last.
-  const width = Math.max(...candidateLists.map((c) => c.length + (c.length % 2)));
-  const candidatePrices = arena.f64(groupStarts.length * width);
-  const priceView = arena.viewF64(candidatePrices);
-  candidateLists.forEach((list, g) => {
-    for (let c = 0; c < width; c++) priceView[g * width + c] = options.prices[list[Math.min(c, list.length - 1)]];
+  return groups;
+}
+
+/** Adds screened totals `b` into `a` (for groups that are parts of one market). */
+export function addScreenedTotals(a: ScreenedTotals, b: ScreenedTotals): void {
+  TOTAL_ROWS.forEach((row, r) => {
+    for (let j = 0; j < a[row].length; j++) a[row][j] += b[row][j];
+    a.error[r] += b.error[r];
   });
-  const exact = arena.f64(shards.length * 3 * width);
+  a.scale += b.scale;
+  a.customers += b.customers;
+}
+
+export function emptyScreenedTotals(nPrices: number): ScreenedTotals {
+  return {
+    traditional: new Float64Array(nPrices), broadcasting: new Float64Array(nPrices), personalizedRequirement: new Float64Array(nPrices),
+    error: [0, 0, 0], scale: 0, customers: 0,
+  };
+}
+
+/**
+ * The prices (indices, ascending) whose exact total of `row` can still be the largest: screened
+ * total within twice the error bound of the best screened total, the bound including the
+ * double-precision rounding of the sums (≤ customers · eps · Σ|profit|, doubled for safety).
+ */
+export function candidatePrices(t: ScreenedTotals, row: (typeof TOTAL_ROWS)[number]): number[] {
+  const totals = t[row];
+  const r = TOTAL_ROWS.indexOf(row);
+  let best = -Infinity;
+  for (const x of totals) if (x > best) best = x;
+  const slack = 2 * t.error[r] + 4 * t.customers * Number.EPSILON * t.scale;
+  const keep: number[] = [];
+  for (let j = 0; j < totals.length; j++) if (!(totals[j] < best - slack)) keep.push(j);
+  return keep;
+}
+
+export function unionOf(lists: readonly (readonly number[])[]): number[] {
+  return [...new Set(lists.flat())].sort((a, b) => a - b);
+}
+
+/** The first maximum of exact totals over candidate prices (ascending), as a uniform choice. */
+export function bestCandidate(candidates: readonly number[], totals: ArrayLike<number>): UniformChoice {
+  let best = 0;
+  for (let c = 1; c < candidates.length; c++) if (totals[c] > totals[best]) best = c;
+  return { index: candidates[best], total: totals[best] };
+}
+
+/**
+ * Exact per-price totals, per group, at that group's candidate prices (indices into
+ * `options.prices`): rows in the order of `candidates[g]`. Each total is summed shard by shard
+ * with the exhaustive kernel's arithmetic and order, so it equals that kernel's total bit for bit.
+ */
+export function exactTotalsAt(
+  customers: GridCustomers, options: GridOptions, candidates: readonly (readonly number[])[], engine: Engine = getDefaultEngine(),
+): Promise<PriceTotals[]> {
+  const { n, groupStarts } = validate(customers, options);
+  if (candidates.length !== groupStarts.length) throw badInput(`candidates for ${candidates.length} groups, but there are ${groupStarts.length}`);
+  candidates.forEach((list, g) => list.forEach((j) => {
+    if (!Number.isInteger(j) || j < 0 || j >= options.prices.length) throw badInput(`candidates[${g}] has price index ${j}, outside 0..${options.prices.length - 1}`);
+  }));
+  return engine.exclusive(async (arena) => {
+    const columns = {
+      v: arena.copyF64(customers.baselineUtility), alpha: arena.copyF64(customers.priceSensitivity), sc: arena.copyF64(customers.shareCost),
+      r: arena.copyF64(customers.expectedReferrals), mc: arena.copyF64(customers.marginalCost),
+    };
+    return totalsAtCandidates(engine, arena, planShards(n, undefined, groupStarts), groupStarts, candidates, options, columns);
+  });
+}
+
+/** priceTotalsAt over every shard with its group's candidates; reduced per group in shard order. */
+async function totalsAtCandidates(
+  engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[], candidates: readonly (readonly number[])[],
+  options: GridOptions, columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
+): Promise<PriceTotals[]> {
+  const groupOf = shardGroups(shards, groupStarts);
+  // Each group's candidate prices, padded to an even count by repeating the last (the kernel steps by two).
+  const counts = candidates.map((list) => list.length + (list.length % 2));
+  const offsets: number[] = [];
+  let width = 0;
+  for (const c of counts) {
+    offsets.push(width);
+    width += c;
+  }
+  const priceBlock = arena.f64(Math.max(width, 2));
+  const priceView = arena.viewF64(priceBlock);
+  candidates.forEach((list, g) => {
+    for (let c = 0; c < counts[g]; c++) priceView[offsets[g] + c] = options.prices[list[Math.min(c, list.length - 1)]];
+  });
+  const rowOffsets = shards.map((_, k) => 3 * counts[groupOf[k]]);
+  const shardBase: number[] = [];
+  let total = 0;
+  for (const size of rowOffsets) {
+    shardBase.push(total);
+    total += size;
+  }
+  const exact = arena.f64(Math.max(total, 1));
   arena.viewF64(exact).fill(0);
   await engine.forShards('priceTotalsAt', shards, ({ start, end }, k) => {
-    const o8 = start * 8;
-    const g = groupOf[k];
-    const count = candidateLists[g].length + (candidateLists[g].length % 2);
+    const o8 = start * 8, g = groupOf[k];
+    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, priceBlock.ptr, 2, options.sigma, options.leadValue, exact.ptr];
     return [
       columns.v.ptr + o8, columns.alpha.ptr + o8, columns.sc.ptr + o8, columns.r.ptr + o8, columns.mc.ptr + o8, end - start,
-      candidatePrices.ptr + g * width * 8, count, options.sigma, options.leadValue, exact.ptr + k * 3 * width * 8,
+      priceBlock.ptr + offsets[g] * 8, counts[g], options.sigma, options.leadValue, exact.ptr + shardBase[k] * 8,
     ];
-  }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * candidateLists[groupOf[k]].length, 0));
-  const exactView = arena.viewF64(exact);
-  const totals = groupStarts.map(() => new Float64Array(3 * width));
+  }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * counts[groupOf[k]], 0));
+  const view = arena.viewF64(exact);
+  const out = candidates.map((list) => ({
+    traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
+  }));
   shards.forEach((_, k) => {
-    const row = totals[groupOf[k]];
-    for (let j = 0; j < 3 * width; j++) row[j] += exactView[k * 3 * width + j];
+    const g = groupOf[k], c = counts[g], base = shardBase[k];
+    TOTAL_ROWS.forEach((row, r) => {
+      for (let j = 0; j < candidates[g].length; j++) out[g][row][j] += view[base + r * c + j];
+    });
   });
-  return candidateLists.map((list, g) => {
-    const stride = list.length + (list.length % 2); // the kernel's row length for this group
-    const choose = (t: number): UniformChoice => {
-      let bestC = 0;
-      for (let c = 1; c < list.length; c++) if (totals[g][t * stride + c] > totals[g][t * stride + bestC]) bestC = c;
-      return { index: list[bestC], total: totals[g][t * stride + bestC] };
-    };
-    return { traditional: choose(0), broadcasting: choose(1), personalizedRequirement: choose(2), candidates: list };
-  });
+  return out;
 }
 
 /** The group of each shard (shards never straddle a group start). */

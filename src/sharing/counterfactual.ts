@@ -3,7 +3,10 @@
 // Six schemes: one price per market (U) or per customer (P), combined with everyone broadcasting
 // (S), nobody broadcasting (NS) or a per-customer requirement (P). Everything comes from one
 // price-grid search per customer (kernels/grid.ts): per-customer optima give the P schemes,
-// per-market per-price totals give the U schemes.
+// per-market per-price totals give the U schemes. The totals are screened in single precision in
+// that same pass; a second read computes them exactly at the few prices that can still win (the
+// "candidates"), with the exhaustive kernel's arithmetic and order, so every uniform price and
+// total is the exhaustive search's.
 //
 // Scale and determinism: customers arrive in chunks (a file read piece by piece). Each market's
 // customers are re-cut into blocks of BLOCK_SIZE in input order, so the grid kernel sees the same
@@ -27,7 +30,10 @@
 //   100th row, at most 2,000), and P1 on every customer.
 import { badInput } from '../errors.js';
 import { getDefaultEngine, type Engine } from '../parallel/engine.js';
-import { feasiblePrices, priceGridSearch, REGULAR_PRICE, type GridResult } from '../kernels/grid.js';
+import {
+  addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedTotals, exactTotalsAt, feasiblePrices, priceGridSearch, REGULAR_PRICE, unionOf,
+  type GridResult, type PriceTotals, type ScreenedTotals, type UniformChoice,
+} from '../kernels/grid.js';
 import { readSharingDataChunks } from './data.js';
 import type { Progress } from '../report/progress.js';
 import { formatTable } from '../report/text.js';
@@ -320,13 +326,77 @@ function allocateBlock(market: number, size: number): Block {
 
 interface MarketState {
   customers: number;
-  totals: Record<'UNS' | 'US' | 'UP', Float64Array>;
+  /** Screened per-price totals (UNS: traditional, US: broadcasting, UP: personalizedRequirement). */
+  screened: ScreenedTotals;
   sumPNS: number;
   sumPS: number;
   sumPP: number;
-  gammaTotalsS: Float64Array[];
+  /** Screened totals at L = γ L̂ (the broadcasting row is the one used). */
+  gammaScreened: ScreenedTotals[];
   gammaSumPP: Float64Array;
-  pending: Block;
+}
+
+/**
+ * Cuts customers into per-market blocks of a fixed size in input order (a block is full, or the
+ * market's last). The same input gives the same blocks whatever the chunking, so kernel sums per
+ * block are deterministic; both reads of the data cut them the same way.
+ */
+class MarketBlocker {
+  private readonly pending: Block[] = [];
+  /** Spent blocks, reused (fresh typed arrays cost page faults and GC pressure at 20M customers). */
+  private readonly pool: Block[] = [];
+  constructor(private readonly blockSize: number) {}
+
+  private newBlock(market: number): Block {
+    const reused = this.pool.pop();
+    if (!reused) return allocateBlock(market, this.blockSize);
+    reused.market = market;
+    reused.n = 0;
+    return reused;
+  }
+
+  recycle(block: Block): void {
+    this.pool.push(block);
+  }
+
+  /** Buffers a chunk's customers; returns the blocks that filled up. */
+  take(chunk: CustomerChunk, p: Primitives, firstRow: number): Block[] {
+    const full: Block[] = [];
+    const n = chunk.market.length;
+    const copy = (from: ArrayLike<number>, to: Float64Array, at: number, start: number, end: number) => {
+      if (ArrayBuffer.isView(from)) to.set((from as Float64Array).subarray(start, end), at);
+      else for (let i = start; i < end; i++) to[at + i - start] = from[i];
+    };
+    // Runs of customers of the same market are copied as ranges (data sorted by market are one run per market).
+    for (let i = 0; i < n;) {
+      const m = chunk.market[i];
+      if (!Number.isInteger(m) || m < 0) throw badInput(`row ${firstRow + i}: bad market index ${m}`);
+      let end = i + 1;
+      while (end < n && chunk.market[end] === m) end++;
+      while (this.pending.length <= m) this.pending.push(this.newBlock(this.pending.length));
+      while (i < end) {
+        const b = this.pending[m];
+        const take = Math.min(end - i, this.blockSize - b.n);
+        copy(p.baselineUtility, b.v, b.n, i, i + take);
+        copy(p.priceSensitivity, b.alpha, b.n, i, i + take);
+        copy(p.shareCost, b.sc, b.n, i, i + take);
+        copy(p.expectedReferrals, b.r, b.n, i, i + take);
+        copy(chunk.marginalCost, b.mc, b.n, i, i + take);
+        b.n += take;
+        i += take;
+        if (b.n === this.blockSize) {
+          full.push(b);
+          this.pending[m] = this.newBlock(m);
+        }
+      }
+    }
+    return full;
+  }
+
+  /** The partly filled blocks, in market order (after the last chunk). */
+  rest(): Block[] {
+    return this.pending.filter((b) => b.n > 0);
+  }
 }
 
 interface Grid {
@@ -351,25 +421,16 @@ class FirstPass {
     bins: new Float64Array(AC_BINS + 1),
   };
   rows = 0;
-  /** Spent blocks, reused (fresh typed arrays cost page faults and GC pressure at 20M customers). */
-  private readonly blockPool: Block[] = [];
-  private readonly blockSize: number;
+  readonly blocker: MarketBlocker;
 
   constructor(private readonly grid: Grid, sigma: number, private readonly options: CounterfactualOptions) {
-    this.blockSize = options.blockSize ?? BLOCK_SIZE;
-    if (!Number.isInteger(this.blockSize) || this.blockSize < 1) throw badInput(`block size must be a positive integer, got ${this.blockSize}`);
+    const blockSize = options.blockSize ?? BLOCK_SIZE;
+    if (!Number.isInteger(blockSize) || blockSize < 1) throw badInput(`block size must be a positive integer, got ${blockSize}`);
+    this.blocker = new MarketBlocker(blockSize);
     const m = grid.prices.length;
     this.counts = { PNS: new Float64Array(m), PS: new Float64Array(m) };
     this.countsPP = [new Float64Array(m), new Float64Array(m)];
     this.heterogeneity = new HeterogeneityAccumulator(sigma, options.heterogeneity);
-  }
-
-  private newBlock(market: number): Block {
-    const reused = this.blockPool.pop();
-    if (!reused) return allocateBlock(market, this.blockSize);
-    reused.market = market;
-    reused.n = 0;
-    return reused;
   }
 
   private market(m: number): MarketState {
@@ -377,11 +438,10 @@ class FirstPass {
       const nPrices = this.grid.prices.length;
       this.markets.push({
         customers: 0,
-        totals: { UNS: new Float64Array(nPrices), US: new Float64Array(nPrices), UP: new Float64Array(nPrices) },
+        screened: emptyScreenedTotals(nPrices),
         sumPNS: 0, sumPS: 0, sumPP: 0,
-        gammaTotalsS: this.grid.gamma.map(() => new Float64Array(nPrices)),
+        gammaScreened: this.grid.gamma.map(() => emptyScreenedTotals(nPrices)),
         gammaSumPP: new Float64Array(this.grid.gamma.length),
-        pending: this.newBlock(this.markets.length),
       });
     }
     return this.markets[m];
@@ -389,37 +449,11 @@ class FirstPass {
 
   /** Buffers a chunk's customers into market blocks; returns the blocks that filled up. */
   take(chunk: CustomerChunk, p: Primitives): Block[] {
-    const full: Block[] = [];
     const n = chunk.market.length;
     const stride = this.options.propositionStride ?? 100, cap = this.options.propositionSample ?? 2000;
     this.heterogeneity.add(p);
-    const copy = (from: ArrayLike<number>, to: Float64Array, at: number, start: number, end: number) => {
-      if (ArrayBuffer.isView(from)) to.set((from as Float64Array).subarray(start, end), at);
-      else for (let i = start; i < end; i++) to[at + i - start] = from[i];
-    };
-    // Runs of customers of the same market are copied as ranges (data sorted by market are one run per market).
-    for (let i = 0; i < n;) {
-      const m = chunk.market[i];
-      if (!Number.isInteger(m) || m < 0) throw badInput(`row ${this.rows + i}: bad market index ${m}`);
-      let end = i + 1;
-      while (end < n && chunk.market[end] === m) end++;
-      const state = this.market(m);
-      while (i < end) {
-        const b = state.pending;
-        const take = Math.min(end - i, this.blockSize - b.n);
-        copy(p.baselineUtility, b.v, b.n, i, i + take);
-        copy(p.priceSensitivity, b.alpha, b.n, i, i + take);
-        copy(p.shareCost, b.sc, b.n, i, i + take);
-        copy(p.expectedReferrals, b.r, b.n, i, i + take);
-        copy(chunk.marginalCost, b.mc, b.n, i, i + take);
-        b.n += take;
-        i += take;
-        if (b.n === this.blockSize) {
-          full.push(b);
-          state.pending = this.newBlock(m);
-        }
-      }
-    }
+    const full = this.blocker.take(chunk, p, this.rows);
+    for (let i = 0; i < n; i++) this.market(chunk.market[i]);
     for (let row = Math.ceil(this.rows / stride) * stride; row < this.rows + n && this.twinSample.length < cap; row += stride) {
       const i = row - this.rows;
       this.twinSample.push({ v: p.baselineUtility[i], alpha: p.priceSensitivity[i], shareCost: p.shareCost[i], referrals: p.expectedReferrals[i], mc: chunk.marginalCost[i], row });
@@ -430,7 +464,7 @@ class FirstPass {
 
   /** The partly filled blocks, in market order (after the last chunk). */
   rest(): Block[] {
-    return this.markets.filter((s) => s.pending.n > 0).map((s) => s.pending);
+    return this.blocker.rest();
   }
 
   /** Starts the kernel on a batch of blocks (it runs on the workers while the caller accumulates the previous batch). */
@@ -438,23 +472,20 @@ class FirstPass {
     if (blocks.length === 0) return undefined;
     const batch = concatBlocks(blocks);
     const { prices, sigma, leadValue } = this.grid;
-    const main = priceGridSearch(batch.customers, { prices, sigma, leadValue, groupStarts: batch.starts, totals: true }, engine);
-    const byGamma = this.grid.gamma.map((g) => priceGridSearch(batch.customers, { prices, sigma, leadValue: g * leadValue, groupStarts: batch.starts, totals: true }, engine));
+    const main = priceGridSearch(batch.customers, { prices, sigma, leadValue, groupStarts: batch.starts, screenTotals: true }, engine);
+    const byGamma = this.grid.gamma.map((g) => priceGridSearch(batch.customers, { prices, sigma, leadValue: g * leadValue, groupStarts: batch.starts, screenTotals: true }, engine));
     return Promise.all([main, Promise.all(byGamma)]).then(([m, bg]) => () => {
       blocks.forEach((block, b) => {
         this.accumulate(block, batch.starts[b], m, b, bg);
-        this.blockPool.push(block);
+        this.blocker.recycle(block);
       });
     });
   }
 
   private accumulate(block: Block, offset: number, main: GridResult, b: number, byGamma: GridResult[]): void {
     const state = this.markets[block.market];
-    const t = main.totals![b];
-    addInto(state.totals.UNS, t.traditional);
-    addInto(state.totals.US, t.broadcasting);
-    addInto(state.totals.UP, t.personalizedRequirement);
-    byGamma.forEach((r, g) => addInto(state.gammaTotalsS[g], r.totals![b].broadcasting));
+    addScreenedTotals(state.screened, main.screenTotals![b]);
+    byGamma.forEach((r, g) => addScreenedTotals(state.gammaScreened[g], r.screenTotals![b]));
     const { prices, sigma, leadValue } = this.grid;
     const ac = this.ac;
     const acInverseWidth = leadValue > 0 ? 4 / leadValue : 1;
@@ -548,11 +579,49 @@ function concatBlocks(blocks: Block[]) {
   return { customers: { baselineUtility: v, priceSensitivity: alpha, shareCost: sc, expectedReferrals: r, marginalCost: mc }, starts };
 }
 
-/** Best index of a total; ties go to the lower price. */
-function argmax(values: Float64Array): number {
-  let best = 0;
-  for (let j = 1; j < values.length; j++) if (values[j] > values[best]) best = j;
-  return best;
+/**
+ * Exact per-market totals at the candidate prices: the data are read and cut into blocks again
+ * exactly as in pass 1, each block's totals come from the kernel (exactTotalsAt, which sums as
+ * the exhaustive kernel does) and are added per market in block order — the order pass 1 used.
+ */
+async function exactUniformTotals(
+  source: CustomerSource, params: SharingParameters, grid: Grid, options: CounterfactualOptions, engine: Engine,
+  candidates: readonly number[][], gammaCandidates: readonly (readonly number[][])[],
+): Promise<{ main: PriceTotals[]; gamma: PriceTotals[][] }> {
+  const zeros = (list: readonly number[]): PriceTotals => ({
+    traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
+  });
+  const main = candidates.map(zeros);
+  const gammaTotals = gammaCandidates.map((lists) => lists.map(zeros));
+  const add = (into: PriceTotals, from: PriceTotals) => {
+    addInto(into.traditional, from.traditional);
+    addInto(into.broadcasting, from.broadcasting);
+    addInto(into.personalizedRequirement, from.personalizedRequirement);
+  };
+  const blocker = new MarketBlocker(options.blockSize ?? BLOCK_SIZE);
+  const { prices, sigma, leadValue } = grid;
+  const run = async (blocks: Block[]) => {
+    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
+      const batchBlocks = blocks.slice(b, b + BATCH_BLOCKS);
+      const batch = concatBlocks(batchBlocks);
+      const options = { prices, sigma, groupStarts: batch.starts };
+      const totals = await exactTotalsAt(batch.customers, { ...options, leadValue }, batchBlocks.map((block) => candidates[block.market]), engine);
+      batchBlocks.forEach((block, k) => add(main[block.market], totals[k]));
+      for (let g = 0; g < gammaCandidates.length; g++) {
+        const byGamma = await exactTotalsAt(batch.customers, { ...options, leadValue: grid.gamma[g] * leadValue }, batchBlocks.map((block) => gammaCandidates[g][block.market]), engine);
+        batchBlocks.forEach((block, k) => add(gammaTotals[g][block.market], byGamma[k]));
+      }
+      batchBlocks.forEach((block) => blocker.recycle(block));
+    }
+  };
+  let rows = 0;
+  for await (const chunk of source.chunks()) {
+    const p = chunkPrimitives(params, chunk, source.marketNames, rows);
+    await run(blocker.take(chunk, p, rows));
+    rows += chunk.market.length;
+  }
+  await run(blocker.rest());
+  return { main, gamma: gammaTotals };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -612,19 +681,27 @@ export async function counterfactual(
   const order = markets.map((_, m) => m).filter((m) => markets[m].customers > 0)
     .sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : a - b));
   const marketNames = order.map(nameOf);
+  // Uniform prices: exact totals at each market's candidate prices (a second read of the data).
+  const rowOf = { UNS: 'traditional', US: 'broadcasting', UP: 'personalizedRequirement' } as const;
+  const candidates = markets.map((s) => unionOf(UNIFORM.map((scheme) => candidatePrices(s.screened, rowOf[scheme]))));
+  const gammaCandidates = gamma.map((_, g) => markets.map((s) => candidatePrices(s.gammaScreened[g], 'broadcasting')));
+  const exact = await exactUniformTotals(source, params, grid, options, engine, candidates, gammaCandidates);
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
+  const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
   const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };
   for (const scheme of UNIFORM) {
-    uniformIndex[scheme] = Int32Array.from(markets, (s) => argmax(s.totals[scheme]));
-    for (const m of order) sums[scheme] += markets[m].totals[scheme][uniformIndex[scheme][m]];
+    uniformChoice[scheme] = markets.map((_, m) => bestCandidate(candidates[m], exact.main[m][rowOf[scheme]]));
+    uniformIndex[scheme] = Int32Array.from(uniformChoice[scheme], (c) => c.index);
+    for (const m of order) sums[scheme] += uniformChoice[scheme][m].total;
   }
   for (const m of order) {
     sums.PNS += markets[m].sumPNS;
     sums.PS += markets[m].sumPS;
     sums.PP += markets[m].sumPP;
   }
-  const gammaUSIndex = gamma.map((_, g) => Int32Array.from(markets, (s) => argmax(s.gammaTotalsS[g])));
-  const gammaUS = gamma.map((_, g) => order.reduce((t, m) => t + markets[m].gammaTotalsS[g][gammaUSIndex[g][m]], 0) / n);
+  const gammaUSChoice = gamma.map((_, g) => markets.map((_, m) => bestCandidate(gammaCandidates[g][m], exact.gamma[g][m].broadcasting)));
+  const gammaUSIndex = gammaUSChoice.map((choices) => Int32Array.from(choices, (c) => c.index));
+  const gammaUS = gamma.map((_, g) => order.reduce((t, m) => t + gammaUSChoice[g][m].total, 0) / n);
   const gammaPP = gamma.map((_, g) => order.reduce((t, m) => t + markets[m].gammaSumPP[g], 0) / n);
 
   // Pass 2: UP requirement per customer at its market's price, and the gradients.
