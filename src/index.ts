@@ -65,3 +65,16 @@ export {
   type ReferenceEffectsData, type ReferenceCorrelation, type ReferenceMonotonicityRow, type CyclesData, type CycleResult,
 } from './report/sections.js';
 // Daily coupons: simulator, Appendix A features, incumbent, A/B test, reference-effect evidence (paper §2–3).
+export {
+  solveCycles, solveDiscountCycles, solveReduced, solveReducedReference, solveExact, solveExactReference,
+  bestGeneratorByEnumeration, maxMeanCycleKarp, reducedGraph, fullMdpGraph, fullMdpEdges, cycleEdges, EXACT_EDGE_LIMIT,
+  validateCycleProblem, validateDiscountCycleProblem, isReferenceMonotone, lUpOneDownCycle, generatorAverageGain,
+  cycleAverageGain, cycleReferences, discountCycleAverageGain, discountToPriceProblem, generatorOf, canonicalRotation,
+  tightInstance, enumerateGeneratorCycles, batchCouponCycles, compareCycleWithMyopic, decodeCouponCycle, generatorLabel,
+  type CycleProblem, type DiscountCycleProblem, type CycleResult as CycleSolveResult, type CycleMethod, type CycleSolution,
+  type BatchCycles, type CycleComparison, type CycleComparisonOptions, type TrueCouponModel, type GeneratorCycle,
+} from './cycles/index.js';
+export {
+  maxRatioCycle, maxRatioCycleReference, certifiedCycle, couponCycles, couponCyclesReference, couponGainMatrix,
+  type CycleGraph, type HowardSolution, type CycleCustomers, type CouponCycleOptions, type CouponCycleResult,
+} from './kernels/mdp.js';

@@ -1,5 +1,6 @@
 // Every command, registered in the order `promopt --help` lists them. One file per command.
 import type { Command } from 'commander';
+import { registerCycles } from './cycles.js';
 import { registerGrid } from './grid.js';
 import { registerDemo } from './demo.js';
 import { registerReport } from './report.js';
@@ -7,6 +8,7 @@ import { registerSimulate } from './simulate.js';
 import { registerCounterfactual } from './counterfactual.js';
 
 export const commands: Array<(program: Command) => void> = [
+  registerCycles,
   registerGrid,
   registerSimulate,
   registerCounterfactual,
