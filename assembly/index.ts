@@ -3,6 +3,7 @@ export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
 export { priceGridSearch, priceGridSearchScreened, priceTotalsAt } from "./grid";
 export { exp32Array, log1pUnit32Array } from "./math32";
+export * from "./moments";
 export { maxRatioCycleHoward, couponCyclesK5 } from "./mdp";
 
 /** First byte that the module's own static data does not use; the host arena starts here. */

@@ -64,6 +64,13 @@ export {
   type HeterogeneityData, type HistogramData, type HistogramBin, type AcquisitionCostData, type AbTestData, type AbArm, type AbRateRow,
   type ReferenceEffectsData, type ReferenceCorrelation, type ReferenceMonotonicityRow, type CyclesData, type CycleResult,
 } from './report/sections.js';
+export {
+  estimate, formatEstimation, flatten as flattenParameters,
+  type EstimationOptions, type EstimationResults, type StepDiagnostics, type ParameterErrors,
+} from './sharing/estimate.js';
+export {
+  MomentWorkspace, inversionSumsReference, purchaseWeightsReference, sharingWeightsReference, gramSumsReference, packedIndex, packedSize,
+} from './kernels/moments.js';
 // Daily coupons: simulator, Appendix A features, incumbent, A/B test, reference-effect evidence (paper §2–3).
 export {
   solveCycles, solveDiscountCycles, solveReduced, solveReducedReference, solveExact, solveExactReference,

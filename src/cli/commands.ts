@@ -5,12 +5,14 @@ import { registerGrid } from './grid.js';
 import { registerDemo } from './demo.js';
 import { registerReport } from './report.js';
 import { registerSimulate } from './simulate.js';
+import { registerEstimate } from './estimate.js';
 import { registerCounterfactual } from './counterfactual.js';
 
 export const commands: Array<(program: Command) => void> = [
   registerCycles,
   registerGrid,
   registerSimulate,
+  registerEstimate,
   registerCounterfactual,
   registerReport,
   registerDemo,
