@@ -3,6 +3,8 @@ export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
 export { priceGridSearch, priceGridSearchScreened, priceTotalsAt } from "./grid";
 export { exp32Array, log1pUnit32Array } from "./math32";
+export * from "./gbm";
+export * from "./glm";
 export * from "./moments";
 export { maxRatioCycleHoward, couponCyclesK5 } from "./mdp";
 

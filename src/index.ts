@@ -65,6 +65,19 @@ export {
   type ReferenceEffectsData, type ReferenceCorrelation, type ReferenceMonotonicityRow, type CyclesData, type CycleResult,
 } from './report/sections.js';
 export {
+  fitResponseModel, ResponseModel, type ResponseData, type ResponseModelOptions, type ResponseDiagnostics, type ResponseModelJSON, type Predictor,
+} from './coupons/response.js';
+export { parseXGBoostModel, loadXGBoostModel, type ImportedXGBoostModel, type XGBoostImportOptions } from './coupons/xgboost.js';
+export { forestToJSON, forestFromJSON, splitCounts, type BaselineSource, type ForestJSON } from './coupons/gbm.js';
+export {
+  trainGbm, trainGbmReference, scoreForest, scoreForestReference, quantileCuts, meanLogLoss, rocAuc, DEFAULT_GBM_PARAMS,
+  type GbmParams, type Forest, type GbmData, type GbmTrainingResult,
+} from './kernels/gbm.js';
+export {
+  fitLogistic, accumulateLogistic, accumulateLogisticReference, withLogisticProblem, newtonLogistic, lassoLogistic, lassoPath,
+  type LogisticDesign, type LogisticAccumulation, type LogisticFit, type LassoFit, type NewtonOptions,
+} from './kernels/glm.js';
+export {
   estimate, formatEstimation, flatten as flattenParameters,
   type EstimationOptions, type EstimationResults, type StepDiagnostics, type ParameterErrors,
 } from './sharing/estimate.js';

@@ -7,6 +7,7 @@ import { registerReport } from './report.js';
 import { registerSimulate } from './simulate.js';
 import { registerEstimate } from './estimate.js';
 import { registerCounterfactual } from './counterfactual.js';
+import { registerFit } from './fit.js';
 
 export const commands: Array<(program: Command) => void> = [
   registerCycles,
@@ -14,6 +15,7 @@ export const commands: Array<(program: Command) => void> = [
   registerSimulate,
   registerEstimate,
   registerCounterfactual,
+  registerFit,
   registerReport,
   registerDemo,
 ];
