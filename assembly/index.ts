@@ -6,6 +6,7 @@ export { exp32Array, log1pUnit32Array } from "./math32";
 export * from "./gbm";
 export * from "./glm";
 export * from "./moments";
+export { couponEnvelope, couponPolicyDirect } from "./allocation";
 export { maxRatioCycleHoward, couponCyclesK5 } from "./mdp";
 
 /** First byte that the module's own static data does not use; the host arena starts here. */

@@ -98,3 +98,8 @@ export {
   maxRatioCycle, maxRatioCycleReference, certifiedCycle, couponCycles, couponCyclesReference, couponGainMatrix,
   type CycleGraph, type HowardSolution, type CycleCustomers, type CouponCycleOptions, type CouponCycleResult,
 } from './kernels/mdp.js';
+export {
+  allocate, allocateReference, policyAt, validateAllocation,
+  DEFAULT_DISCOUNTS as ALLOCATION_DISCOUNTS, DEFAULT_NOMINAL as ALLOCATION_NOMINAL, DEFAULT_BISECTION_TOLERANCE,
+  type AllocationInput, type AllocationOptions, type AllocationResult, type AllocationTuning, type PolicyOptions,
+} from './coupons/allocate.js';

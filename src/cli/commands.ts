@@ -8,6 +8,7 @@ import { registerSimulate } from './simulate.js';
 import { registerEstimate } from './estimate.js';
 import { registerCounterfactual } from './counterfactual.js';
 import { registerFit } from './fit.js';
+import { registerAllocate } from './allocate.js';
 
 export const commands: Array<(program: Command) => void> = [
   registerCycles,
@@ -16,6 +17,7 @@ export const commands: Array<(program: Command) => void> = [
   registerEstimate,
   registerCounterfactual,
   registerFit,
+  registerAllocate,
   registerReport,
   registerDemo,
 ];
