@@ -6,6 +6,7 @@ export { exp32Array, log1pUnit32Array } from "./math32";
 export * from "./gbm";
 export * from "./glm";
 export * from "./moments";
+export { couponFeatureDay, zeroBytes } from "./features";
 export { couponEnvelope, couponPolicyDirect } from "./allocation";
 export { maxRatioCycleHoward, couponCyclesK5 } from "./mdp";
 

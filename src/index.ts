@@ -86,6 +86,23 @@ export {
 } from './kernels/moments.js';
 // Daily coupons: simulator, Appendix A features, incumbent, A/B test, reference-effect evidence (paper §2–3).
 export {
+  CouponWorld, simulateCoupons, historicalDays, couponTruth, customerGainMatrix, couponSimulationConfig, drawCouponCustomers,
+  COUPON_DISCOUNTS, NOMINAL_DISCOUNT, PAPER_CUSTOMERS as PAPER_COUPON_CUSTOMERS, PAPER_DAYS as PAPER_COUPON_DAYS, DAY_OF_WEEK_EFFECT,
+  type CouponSimulationOptions, type CouponSimulationConfig, type CouponCustomers, type CouponTruth, type CouponDayLog, type HistoricalSimulation,
+} from './coupons/simulate.js';
+export { IncumbentPolicy, INCUMBENT_TENURE_CUTS, INCUMBENT_SPEND_CUTS, type IncumbentCustomers, type IncumbentOptions } from './coupons/incumbent.js';
+export { COUPON_FEATURE_NAMES, CouponFeatureStream, couponPanel, dailyBlock, staticColumns as couponStaticColumns, type CouponPanel } from './coupons/features.js';
+export { RollingFeatures, rollingFeaturesReference, ROLLING_FEATURE_NAMES, DAILY_FIELDS, STATIC_FIELDS as COUPON_STATIC_FIELDS } from './kernels/features.js';
+export {
+  runAbTest, formatAbTest, abTestReportData, treatmentRegression, normalUpperTail,
+  type AbTestOptions, type AbTestResult, type ArmSummary, type RateRow, type AbTestDay,
+} from './coupons/abtest.js';
+export {
+  referenceEvidence, formatReferenceEvidence, randomizedRows, referenceEffectsReportData,
+  type EvidenceRows, type EvidenceOptions, type ReferenceEvidence, type RateComparison,
+  type ReferenceCorrelation as ReferenceEvidenceCorrelation, type ReferenceMonotonicityRow as ReferenceEvidenceRow,
+} from './coupons/evidence.js';
+export {
   solveCycles, solveDiscountCycles, solveReduced, solveReducedReference, solveExact, solveExactReference,
   bestGeneratorByEnumeration, maxMeanCycleKarp, reducedGraph, fullMdpGraph, fullMdpEdges, cycleEdges, EXACT_EDGE_LIMIT,
   validateCycleProblem, validateDiscountCycleProblem, isReferenceMonotone, lUpOneDownCycle, generatorAverageGain,

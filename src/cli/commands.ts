@@ -8,7 +8,9 @@ import { registerSimulate } from './simulate.js';
 import { registerEstimate } from './estimate.js';
 import { registerCounterfactual } from './counterfactual.js';
 import { registerFit } from './fit.js';
+import { registerCoupons } from './coupons.js';
 import { registerAllocate } from './allocate.js';
+import { registerAbTest } from './abtest.js';
 
 export const commands: Array<(program: Command) => void> = [
   registerCycles,
@@ -17,7 +19,9 @@ export const commands: Array<(program: Command) => void> = [
   registerEstimate,
   registerCounterfactual,
   registerFit,
+  registerCoupons,
   registerAllocate,
+  registerAbTest,
   registerReport,
   registerDemo,
 ];
