@@ -65,6 +65,10 @@ export {
   type ReferenceEffectsData, type ReferenceCorrelation, type ReferenceMonotonicityRow, type CyclesData, type CycleResult,
 } from './report/sections.js';
 export {
+  summaryFromSharing, estimatesFromResults, schemesFromCounterfactual, priceDistributionsFromCounterfactual, sensitivityFromCounterfactual,
+  acquisitionCostsFromCounterfactual, heterogeneityFromCounterfactual, abTestFromResult, referenceEffectsFromEvidence, cyclesFromSolutions,
+} from './report/adapters.js';
+export {
   fitResponseModel, ResponseModel, type ResponseData, type ResponseModelOptions, type ResponseDiagnostics, type ResponseModelJSON, type Predictor,
 } from './coupons/response.js';
 export { parseXGBoostModel, loadXGBoostModel, type ImportedXGBoostModel, type XGBoostImportOptions } from './coupons/xgboost.js';
