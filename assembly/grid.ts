@@ -11,7 +11,7 @@
 //   exhaustive kernel. The true (double-precision) argmax is always kept, so the result is the
 //   exhaustive search's.
 import { expVec, log1pUnitVec, vc, C_ONE, C_TWO } from "./math";
-import { exp32, log1pUnit32, log1pCore32 } from "./math32";
+import { exp32, log1pUnit32 } from "./math32";
 
 // Results of evaluatePair (wasm globals are per instance, so per thread).
 let pairProfitNS: v128 = f64x2.splat(0);
@@ -114,11 +114,6 @@ function storeBest(best: v128, bestIdx: v128, indexPtr: usize, profitPtr: usize)
  * nPrices4 as well. scratchPtr: 8 * nPrices4 bytes private to this call (f32 profits for s = 0 and
  * s = 1). maxAbsPrice = max |price|.
  *
- * When gapsPtr != 0 the screen gets e^u at consecutive steps by multiplication instead of an exp:
- * e^(v − α p') = e^(v − α p) e^(−α (p' − p)). gapsPtr holds the (at most four) distinct gaps
- * p_{j+4} − p_j of the grid as f64, swizzlePtr per step the byte indices that pick each lane's gap
- * factor. Used for customers with α ≥ 0 and v − α p_0 ≤ 80 (e^u stays within f32 range).
- *
  * When screenTotalsPtr != 0 the screen also adds, for the uniform-price schemes, the f32 profits
  * into f64 totals: rows Σ Π(p, 0), Σ Π(p, 1), Σ max_s Π(p, s) (nPrices4 each), followed by three
  * f64 sums of the customers' error bounds for those rows (+∞ when a customer fell outside the
@@ -129,7 +124,7 @@ export function priceGridSearchScreened(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64, leadValue: f64,
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, scratchPtr: usize,
-  gapsPtr: usize, swizzlePtr: usize, screenTotalsPtr: usize,
+  screenTotalsPtr: usize,
 ): void {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0);
   const sigmaV = f64x2.splat(sigma);
@@ -146,76 +141,32 @@ export function priceGridSearchScreened(
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
     let maxNS = f32x4.splat(-Infinity), maxS = f32x4.splat(-Infinity), maxAbs = zero32;
-    const firstUtility = vS - alphaS * load<f64>(pricesPtr);
-    const recurrence = gapsPtr != 0 && alphaS >= 0 && firstUtility <= 80.0;
-    if (recurrence) {
-      const minusAlpha = f64x2.splat(-alphaS);
-      const g01 = expVec(f64x2.mul(minusAlpha, v128.load(gapsPtr)));
-      const g23 = expVec(f64x2.mul(minusAlpha, v128.load(gapsPtr + 16)));
-      const gapFactors = v128.shuffle<f32>(f32x4.demote_f64x2_zero(g01), f32x4.demote_f64x2_zero(g23), 0, 1, 4, 5);
-      const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS);
-      const e01 = expVec(f64x2.sub(vD, f64x2.mul(alphaD, v128.load(pricesPtr))));
-      const e23 = expVec(f64x2.sub(vD, f64x2.mul(alphaD, v128.load(pricesPtr + 16))));
-      let expU = v128.shuffle<f32>(f32x4.demote_f64x2_zero(e01), f32x4.demote_f64x2_zero(e23), 0, 1, 4, 5);
-      for (let j = 0; j < nPrices4; j += 4) {
-        const pOff = <usize>j << 2;
-        // Below 1e-30 the factor only matters absolutely; flushing avoids slow subnormals.
-        expU = v128.and(expU, f32x4.gt(expU, f32x4.splat(1e-30)));
-        const price = v128.load(prices32Ptr + pOff);
-        const y = f32x4.add(one32, expU);
-        // log(y) for y >= 1: y = 2^k m, m in [sqrt(2)/2, sqrt(2)), then fdlibm's log1p(m − 1).
-        let k = i32x4.sub(i32x4.shr_u(y, 23), i32x4.splat(127));
-        let m = v128.or(v128.and(y, i32x4.splat(0x7fffff)), i32x4.splat(0x3f800000));
-        const big = f32x4.gt(m, f32x4.splat(1.41421356));
-        m = v128.bitselect(f32x4.mul(m, f32x4.splat(0.5)), m, big);
-        k = i32x4.sub(k, big);
-        const f = f32x4.sub(m, one32);
-        const twoPlusF = f32x4.add(f32x4.splat(2.0), f);
-        // One division serves 1/y (for D) and f/(2 + f) (for the logarithm).
-        const q = f32x4.div(one32, f32x4.mul(y, twoPlusF));
-        const demand = f32x4.mul(expU, f32x4.mul(q, twoPlusF));
-        const s = f32x4.mul(f32x4.mul(f, q), y);
-        const continuation = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(k), f32x4.splat(0.6931471805599453)), log1pCore32(f, s));
-        const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
-        const share = f32x4.div(one32, f32x4.add(one32, exp32(f32x4.neg(z))));
-        const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
-        const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
-        v128.store(screenNS + pOff, profitNS);
-        v128.store(screenS + pOff, profitS);
-        maxNS = f32x4.pmax(maxNS, profitNS);
-        maxS = f32x4.pmax(maxS, profitS);
-        maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(profitNS), f32x4.abs(profitS)));
-        expU = f32x4.mul(expU, i8x16.swizzle(gapFactors, v128.load(swizzlePtr + pOff)));
-      }
-    } else {
-      for (let j = 0; j < nPrices4; j += 4) {
-        const pOff = <usize>j << 2;
-        const price = v128.load(prices32Ptr + pOff);
-        const u = f32x4.sub(v, f32x4.mul(alpha, price));
-        const e = exp32(f32x4.neg(f32x4.abs(u)));
-        const inv = f32x4.div(one32, f32x4.add(one32, e));
-        const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
-        const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
-        const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
-        const e2 = exp32(f32x4.neg(f32x4.abs(z)));
-        const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
-        const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
-        const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
-        const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
-        v128.store(screenNS + pOff, profitNS);
-        v128.store(screenS + pOff, profitS);
-        maxNS = f32x4.pmax(maxNS, profitNS);
-        maxS = f32x4.pmax(maxS, profitS);
-        maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(profitNS), f32x4.abs(profitS)));
-      }
+    for (let j = 0; j < nPrices4; j += 4) {
+      const pOff = <usize>j << 2;
+      const price = v128.load(prices32Ptr + pOff);
+      const u = f32x4.sub(v, f32x4.mul(alpha, price));
+      const e = exp32(f32x4.neg(f32x4.abs(u)));
+      const inv = f32x4.div(one32, f32x4.add(one32, e));
+      const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
+      const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
+      const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
+      const e2 = exp32(f32x4.neg(f32x4.abs(z)));
+      const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
+      const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+      const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+      const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
+      v128.store(screenNS + pOff, profitNS);
+      v128.store(screenS + pOff, profitS);
+      maxNS = f32x4.pmax(maxNS, profitNS);
+      maxS = f32x4.pmax(maxS, profitS);
+      maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(profitNS), f32x4.abs(profitS)));
     }
     // Error bounds of the f32 profits (first order in the unit roundoff u = 2^-24):
     //   inputs and u = v − αp: |δu| ≤ 4u (|v| + |α| pmax + 1); D and EU inherit it (|D'| ≤ D);
     //   z = σ (EU − SC): |δz| ≤ σ (|δu| + 4u (|EU| + |SC|)) + ...; S inherits |δz| relative;
     //   p − mc: absolute 2u (pmax + |mc|); exp/log/div roundings: 16u relative.
     const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
-    // The recurrence adds one rounding per step (and the f64 → f32 conversions of its factors).
-    const du = 4.0 * ULP32 * reach + (recurrence ? <f64>(2 * (nPrices4 >> 2) + 8) * ULP32 : 0.0);
+    const du = 4.0 * ULP32 * reach;
     const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));
     const relNS = du + 16.0 * ULP32;
     const relS = relNS + dz + 16.0 * ULP32;

@@ -173,22 +173,13 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       const screenRow = 3 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
-      const plan = recurrencePlan(grid);
-      let gapsPtr = 0, swizzlePtr = 0;
-      if (plan) {
-        const gaps = arena.copyF64(plan.gaps);
-        const swizzle = arena.i32(plan.swizzle.length / 4);
-        new Uint8Array(arena.runtime.memory.buffer, swizzle.ptr, plan.swizzle.length).set(plan.swizzle);
-        gapsPtr = gaps.ptr;
-        swizzlePtr = swizzle.ptr;
-      }
       await engine.forShards('priceGridSearchScreened', shards, ({ start, end }, k) => {
         const o8 = start * 8, o4 = start * 4;
         return [
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
           prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, options.leadValue,
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 8,
-          gapsPtr, swizzlePtr, screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0,
+          screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0,
         ];
       }, n * nPrices);
       if (screenTotals) {
@@ -389,32 +380,6 @@ function shardGroups(shards: readonly Shard[], groupStarts: readonly number[]): 
     while (g + 1 < groupStarts.length && shard.start >= groupStarts[g + 1]) g++;
     return g;
   });
-}
-
-/**
- * For the screen's multiplicative recurrence: the distinct gaps p_{j+4} − p_j between a step's
- * prices and the next step's (at most four, as f64, zero-padded) and, per step, the byte indices
- * that pick each lane's gap factor out of a vector of four f32. Undefined when there are more than
- * four distinct gaps (the screen then calls exp at every price).
- */
-export function recurrencePlan(grid: readonly number[]): { gaps: number[]; swizzle: Uint8Array } | undefined {
-  const steps = grid.length / 4;
-  const gaps: number[] = [];
-  const swizzle = new Uint8Array(steps * 16);
-  for (let k = 0; k + 1 < steps; k++) {
-    for (let lane = 0; lane < 4; lane++) {
-      const gap = grid[4 * k + 4 + lane] - grid[4 * k + lane];
-      let g = gaps.indexOf(gap);
-      if (g < 0) {
-        if (gaps.length === 4) return undefined;
-        gaps.push(gap);
-        g = gaps.length - 1;
-      }
-      for (let b = 0; b < 4; b++) swizzle[16 * k + 4 * lane + b] = 4 * g + b;
-    }
-  }
-  while (gaps.length < 4) gaps.push(0);
-  return { gaps, swizzle };
 }
 
 function clampIndex(idx: Int32Array, nPrices: number): Int32Array {

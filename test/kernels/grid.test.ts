@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { feasiblePrices, priceGridSearch, priceGridSearchReference, recurrencePlan, type GridCustomers, type GridOptions } from '../../src/kernels/grid.js';
+import { feasiblePrices, priceGridSearch, priceGridSearchReference, type GridCustomers, type GridOptions } from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, withEngine } from '../helpers.js';
 
 test('feasible prices: 56 integers up to 188 ending in 5, 8 or 9', () => {
@@ -51,16 +51,6 @@ for (const flavor of ['release', 'debug'] as const) {
     });
   }
 }
-
-test('recurrence plan: the default grid has three distinct four-step gaps; an irregular grid has none', () => {
-  const grid = feasiblePrices();
-  const plan = recurrencePlan(grid)!;
-  assert.equal(plan.gaps.slice(0, 3).sort((a, b) => a - b), [11, 13, 16]);
-  for (let k = 0; k + 1 < grid.length / 4; k++) {
-    for (let lane = 0; lane < 4; lane++) assert.is(plan.gaps[plan.swizzle[16 * k + 4 * lane] / 4], grid[4 * k + 4 + lane] - grid[4 * k + lane]);
-  }
-  assert.is(recurrencePlan([1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048]), undefined);
-});
 
 test('grid search on extreme utilities stays finite and exact', async () => {
   const n = 1001;
