@@ -3,22 +3,15 @@
 // revenue by coupon rate (Figure 2; --figure-out writes them as a table for plots).
 import type { Command } from 'commander';
 import { action, parseInteger, parseNumber, type CommandContext } from './context.js';
-import { addSimulationOptions, simulationOptions } from './coupons.js';
+import { addSimulationOptions, simulationOptions, type SimulationFlags } from './coupons.js';
 import { badInput } from '../errors.js';
 import { writeTable } from '../io/table.js';
 import { startProgress } from '../report/progress.js';
 import { abTestReportData, formatAbTest, runAbTest } from '../coupons/abtest.js';
 import { ResponseModel } from '../coupons/response.js';
 
-interface AbTestFlags {
-  customers?: number;
-  memory: number;
-  randomizedShare: number;
-  couponSensitivity: number;
-  referenceSensitivity: number;
-  heterogeneity: number;
-  discounts?: number[];
-  nominal: number;
+/** The simulation's flags (shared with `coupons simulate`) plus the test's own. */
+interface AbTestFlags extends Omit<SimulationFlags, 'days' | 'paperSize'> {
   trainingDays: number;
   warmupDays: number;
   testDays: number;

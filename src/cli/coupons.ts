@@ -17,7 +17,7 @@ import { CouponWorld, historicalDays, PAPER_CUSTOMERS, PAPER_DAYS, type CouponDa
 import { COUPON_FEATURE_NAMES, CouponFeatureStream } from '../coupons/features.js';
 import { formatReferenceEvidence, randomizedRows, referenceEffectsReportData, referenceEvidence, type EvidenceRows } from '../coupons/evidence.js';
 
-interface SimulationFlags {
+export interface SimulationFlags {
   customers?: number;
   days?: number;
   paperSize?: boolean;
