@@ -265,6 +265,28 @@ interface OpenLeaf {
   split: Split | undefined;
 }
 
+/**
+ * Turns an open leaf into a split node with two new leaf nodes (appended to `nodes`) and returns
+ * the two children as open leaves; `leftCount` rows went left.
+ */
+function splitNode(nodes: TreeNode[], cuts: Float64Array[], parent: OpenLeaf, leftCount: number): [OpenLeaf, OpenLeaf] {
+  const split = parent.split!;
+  const leftId = nodes.length;
+  const node = nodes[parent.id];
+  node.feature = split.feature;
+  node.bin = split.bin;
+  node.threshold = cuts[split.feature][split.bin];
+  node.left = leftId;
+  node.right = leftId + 1;
+  nodes.push({ feature: -1, bin: -1, threshold: 0, left: -1, right: -1, value: 0 }, { feature: -1, bin: -1, threshold: 0, left: -1, right: -1, value: 0 });
+  const left: OpenLeaf = { id: leftId, start: parent.start, count: leftCount, sumG: split.leftG, sumH: split.leftH, depth: parent.depth + 1, hist: undefined, split: undefined };
+  const right: OpenLeaf = {
+    id: leftId + 1, start: parent.start + leftCount, count: parent.count - leftCount,
+    sumG: parent.sumG - split.leftG, sumH: parent.sumH - split.leftH, depth: parent.depth + 1, hist: undefined, split: undefined,
+  };
+  return [left, right];
+}
+
 async function growTree(backend: GrowthBackend, params: GbmParams, cuts: Float64Array[], n: number): Promise<TreeNode[]> {
   const maxLeaves = params.maxLeaves > 0 ? params.maxLeaves : Infinity;
   const maxDepth = params.maxDepth > 0 ? params.maxDepth : Infinity;
@@ -297,19 +319,7 @@ async function growTree(backend: GrowthBackend, params: GbmParams, cuts: Float64
     open.splice(best, 1);
     const split = parent.split!;
     const [leftCount] = await backend.partitions([{ start: parent.start, count: parent.count, feature: split.feature, bin: split.bin }]);
-    const leftId = nodes.length;
-    const node = nodes[parent.id];
-    node.feature = split.feature;
-    node.bin = split.bin;
-    node.threshold = cuts[split.feature][split.bin];
-    node.left = leftId;
-    node.right = leftId + 1;
-    nodes.push({ feature: -1, bin: -1, threshold: 0, left: -1, right: -1, value: 0 }, { feature: -1, bin: -1, threshold: 0, left: -1, right: -1, value: 0 });
-    const left: OpenLeaf = { id: leftId, start: parent.start, count: leftCount, sumG: split.leftG, sumH: split.leftH, depth: parent.depth + 1, hist: undefined, split: undefined };
-    const right: OpenLeaf = {
-      id: leftId + 1, start: parent.start + leftCount, count: parent.count - leftCount,
-      sumG: parent.sumG - split.leftG, sumH: parent.sumH - split.leftH, depth: parent.depth + 1, hist: undefined, split: undefined,
-    };
+    const [left, right] = splitNode(nodes, cuts, parent, leftCount);
     leaves++;
     const growLeft = canGrow(left) && leaves < maxLeaves;
     const growRight = canGrow(right) && leaves < maxLeaves;
@@ -372,21 +382,7 @@ async function growLevels(
     const leftCounts = await backend.partitions(splitting.map((leaf) => ({ start: leaf.start, count: leaf.count, feature: leaf.split!.feature, bin: leaf.split!.bin })));
     for (let q = 0; q < splitting.length; q++) {
       const parent = splitting[q];
-      const split = parent.split!;
-      const leftCount = leftCounts[q];
-      const leftId = nodes.length;
-      const node = nodes[parent.id];
-      node.feature = split.feature;
-      node.bin = split.bin;
-      node.threshold = cuts[split.feature][split.bin];
-      node.left = leftId;
-      node.right = leftId + 1;
-      nodes.push({ feature: -1, bin: -1, threshold: 0, left: -1, right: -1, value: 0 }, { feature: -1, bin: -1, threshold: 0, left: -1, right: -1, value: 0 });
-      const left: OpenLeaf = { id: leftId, start: parent.start, count: leftCount, sumG: split.leftG, sumH: split.leftH, depth: parent.depth + 1, hist: undefined, split: undefined };
-      const right: OpenLeaf = {
-        id: leftId + 1, start: parent.start + leftCount, count: parent.count - leftCount,
-        sumG: parent.sumG - split.leftG, sumH: parent.sumH - split.leftH, depth: parent.depth + 1, hist: undefined, split: undefined,
-      };
+      const [left, right] = splitNode(nodes, cuts, parent, leftCounts[q]);
       next.push(left, right);
       if (canGrow(left) || canGrow(right)) {
         const small = left.count <= right.count ? left : right;
