@@ -22,6 +22,7 @@ import { COUPON_FEATURE_NAMES, CouponFeatureStream } from './features.js';
 import { IncumbentPolicy } from './incumbent.js';
 import { fitResponseModel, type ResponseModel, type ResponseModelOptions } from './response.js';
 import { CouponWorld, type CouponDayLog, type CouponSimulationOptions } from './simulate.js';
+import { abTestFromResult } from '../report/adapters.js';
 
 export interface AbTestOptions {
   /** The simulated population and its true model (customers, seed, memory, heterogeneity, ...). */
@@ -321,18 +322,5 @@ export function formatAbTest(r: AbTestResult): string {
 
 /** The result in the shape the HTML report's A/B section reads (src/report/sections.ts). */
 export function abTestReportData(r: AbTestResult): AbTestData {
-  const treatment = 'treatment (promopt)', control = 'control (incumbent)';
-  return {
-    arms: [
-      { arm: treatment, customers: r.treatment.customers, revenue: r.treatment.revenue, discountSpent: r.treatment.discountRedeemed },
-      { arm: control, customers: r.control.customers, revenue: r.control.revenue, discountSpent: r.control.discountRedeemed },
-    ],
-    byRate: r.couponsByRate.flatMap((row, k) => [
-      { arm: treatment, discount: row.discount, coupons: row.treatment, revenue: r.revenueByRate[k].treatment },
-      { arm: control, discount: row.discount, coupons: row.control, revenue: r.revenueByRate[k].control },
-    ]),
-    lift: r.revenueUplift / 100,
-    pValue: r.regression.pValueOneSided,
-    budget: r.daily.reduce((s, d) => s + d.budget, 0),
-  };
+  return { ...abTestFromResult(r, ['treatment (promopt)', 'control (incumbent)']), budget: r.daily.reduce((s, d) => s + d.budget, 0) };
 }
