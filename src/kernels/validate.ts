@@ -18,9 +18,17 @@ export function commonLength(arrays: Record<string, ArrayLike<number>>): number 
 
 /** Throws naming the field and index of the first non-finite value. */
 export function requireFinite(name: string, values: ArrayLike<number>): void {
+  if (values instanceof Float64Array && allFinite(values)) return;
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) throw badInput(`${name}[${i}] is ${values[i]}, not a finite number`);
   }
+}
+
+/** x · 0 is NaN exactly for NaN and ±∞: one multiply-add per value, no call (hot at 20M values). */
+function allFinite(values: Float64Array): boolean {
+  let probe = 0;
+  for (let i = 0; i < values.length; i++) probe += values[i] * 0;
+  return probe === 0;
 }
 
 export function requireFiniteScalar(name: string, value: number): void {
