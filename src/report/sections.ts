@@ -573,23 +573,18 @@ export interface AbTestData {
 export function couponMixSpec(data: AbTestData): VegaLiteSpec {
   const totals = new Map<string, number>();
   for (const r of data.byRate) totals.set(r.arm, (totals.get(r.arm) ?? 0) + r.coupons);
-  const values = data.byRate.map((r) => ({ arm: r.arm, discount: `${fmt(100 * r.discount, 0)}%`, rate: r.discount, share: r.coupons / (totals.get(r.arm) || 1) }));
-  return {
-    data: { values },
-    width: 460,
-    height: 240,
-    mark: 'bar',
-    encoding: {
-      x: { field: 'discount', type: 'ordinal', sort: { field: 'rate' }, title: 'discount', axis: { labelAngle: 0 } },
-      xOffset: { field: 'arm', type: 'nominal', sort: data.arms.map((a) => a.arm) },
-      y: { field: 'share', type: 'quantitative', title: 'share of coupons', axis: { format: '.0%' } },
-      color: { field: 'arm', type: 'nominal', title: null, scale: { domain: data.arms.map((a) => a.arm) } },
-    },
-  } as VegaLiteSpec;
+  return byRateBars(data, (r) => ({ share: r.coupons / (totals.get(r.arm) || 1) }),
+    { field: 'share', type: 'quantitative', title: 'share of coupons', axis: { format: '.0%' } });
 }
 
 export function revenueByRateSpec(data: AbTestData): VegaLiteSpec {
-  const values = data.byRate.map((r) => ({ arm: r.arm, discount: `${fmt(100 * r.discount, 0)}%`, rate: r.discount, revenuePerCoupon: r.coupons > 0 ? r.revenue / r.coupons : 0 }));
+  return byRateBars(data, (r) => ({ revenuePerCoupon: r.coupons > 0 ? r.revenue / r.coupons : 0 }),
+    { field: 'revenuePerCoupon', type: 'quantitative', title: 'revenue per coupon' });
+}
+
+/** Bars by coupon rate, one per arm side by side: the A/B section's two plots differ only in y. */
+function byRateBars(data: AbTestData, measure: (row: AbTestData['byRate'][number]) => Record<string, number>, y: Record<string, unknown>): VegaLiteSpec {
+  const values = data.byRate.map((r) => ({ arm: r.arm, discount: `${fmt(100 * r.discount, 0)}%`, rate: r.discount, ...measure(r) }));
   return {
     data: { values },
     width: 460,
@@ -598,7 +593,7 @@ export function revenueByRateSpec(data: AbTestData): VegaLiteSpec {
     encoding: {
       x: { field: 'discount', type: 'ordinal', sort: { field: 'rate' }, title: 'discount', axis: { labelAngle: 0 } },
       xOffset: { field: 'arm', type: 'nominal', sort: data.arms.map((a) => a.arm) },
-      y: { field: 'revenuePerCoupon', type: 'quantitative', title: 'revenue per coupon' },
+      y,
       color: { field: 'arm', type: 'nominal', title: null, scale: { domain: data.arms.map((a) => a.arm) } },
     },
   } as VegaLiteSpec;
