@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { action, parseInteger, parseNumber } from './context.js';
 import { readTable } from '../io/table.js';
 import { fitResponseModel, type ResponseModelOptions } from '../coupons/response.js';
+import type { GbmParams } from '../kernels/gbm.js';
 import { loadXGBoostModel } from '../coupons/xgboost.js';
 import { startProgress } from '../report/progress.js';
 import { badInput } from '../errors.js';
@@ -16,18 +17,12 @@ import { badInput } from '../errors.js';
 /** Columns of the input that are never features. */
 export const FIT_RESERVED_COLUMNS = ['purchased', 'discount', 'id', 'customer', 'day', 'spend'] as const;
 
-interface FitOptions {
+/** The GBM's own settings come straight from GbmParams' names. */
+interface FitOptions extends Pick<GbmParams, 'rounds' | 'learningRate' | 'maxDepth' | 'maxLeaves' | 'minChildWeight' | 'lambda' | 'bins'> {
   input: string;
   model: string;
   features?: string;
   nominal: number;
-  rounds: number;
-  learningRate: number;
-  maxDepth: number;
-  maxLeaves: number;
-  minChildWeight: number;
-  lambda: number;
-  bins: number;
   validationFraction: number;
   earlyStopping: number;
   ridge: number;
