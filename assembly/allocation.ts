@@ -104,6 +104,8 @@ function crossingsPair(k: i32, scratch: usize, upTo: i32): void {
  * A vertex at λ = 1 is part of the policy at 1: its drop at 1 is never emitted.
  * Returns the option at `lambda`. Histogram and collect passes also add the vertex count in range
  * and, when lambdaHi = ∞ (the walk then goes to the end), the λ → ∞ option's expected discount.
+ * A histogram pass with slotLambda != 0 also records every vertex in the customer's slots (see
+ * couponEnvelope).
  */
 // @ts-ignore: decorator
 @inline
@@ -111,6 +113,7 @@ function walkEnvelope(
   scratch: usize, lane: i32, k: i32, cur0: i32, monotone: bool, spend: f64, customer: f64,
   mode: i32, lambda: f64, lambdaHi: f64, keyLo: i64, keyHi: i64, shift: i64, nBins: i32,
   histWeightPtr: usize, histCountPtr: usize, recordsPtr: usize, capacity: i32, written: usize, totalsPtr: usize,
+  slotLambda: usize, slotOption: usize,
 ): i32 {
   const laneOff = <usize>lane << 3;
   const qBase = scratch + laneOff;
@@ -128,6 +131,9 @@ function walkEnvelope(
   let vertices = 0.0;
   // Passes over a bracket with a finite upper end need no vertex beyond it (nor the λ → ∞ option).
   const stopAbove = !policy && lambdaHi < Infinity;
+  const writeSlots = mode == ENVELOPE_HISTOGRAM && slotLambda != 0;
+  let slotCount = 0;
+  if (writeSlots) store<u8>(slotOption, <u8>cur0, 1);
   while (true) {
     if (policy && open && vLambda > lambda) break;
     const cc = load<f64>(cBase + (<usize>cur << 4));
@@ -172,6 +178,12 @@ function walkEnvelope(
           else { if (vLambda == lambda) option = vTie; break; }
         } else {
           option = select<i32>(vRight, select<i32>(vTie, option, vLambda == lambda), vLambda < lambda);
+          if (writeSlots) {
+            store<f32>(slotLambda + (<usize>slotCount << 2), <f32>vLambda);
+            store<u8>(slotOption + 2 + (<usize>slotCount << 1), <u8>vTie);
+            store<u8>(slotOption + 3 + (<usize>slotCount << 1), <u8>vRight);
+            slotCount++;
+          }
           if (stopAbove && vLambda >= lambdaHi && vLambda > lambda) break;
           const key = reinterpret<i64>(vLambda) - ONE_BITS;
           if (key >= keyLo && key < keyHi) {
@@ -207,9 +219,39 @@ function walkEnvelope(
     cur = next;
     pos = best;
   }
+  if (writeSlots) store<u8>(slotOption, <u8>slotCount);
   if (!policy) {
     store<f64>(totalsPtr + T_LIMIT, load<f64>(totalsPtr + T_LIMIT) + spend * load<f64>(cBase + (<usize>cur << 4)));
     store<f64>(totalsPtr + T_VERTICES, load<f64>(totalsPtr + T_VERTICES) + vertices);
+  }
+  return option;
+}
+
+// f32 rounding to nearest moves λ by at most 2^-24 relative: a vertex whose slot value, widened
+// by 2^-22, lies wholly on one side of a λ lies on that side exactly.
+// @ts-ignore: decorator
+@inline const SLOT_WIDEN: f64 = 2.384185791015625e-7;
+
+/**
+ * The option at `lambda` from a customer's slots when no vertex can lie in [lambda, lambdaHi)
+ * (collect passes have lambda = lambdaLo): every vertex is then below lambda or at or above
+ * lambdaHi, and the option is the `right` of the last one below. Returns −1 when a vertex is too
+ * close to call from its f32 value: the customer's envelope is then walked.
+ */
+// @ts-ignore: decorator
+@inline
+function optionFromSlots(slotLambda: usize, slotOption: usize, lambda: f64, lambdaHi: f64): i32 {
+  const count = <i32>load<u8>(slotOption);
+  let option = <i32>load<u8>(slotOption, 1);
+  for (let v = 0; v < count; v++) {
+    const l = <f64>load<f32>(slotLambda + (<usize>v << 2));
+    if (l * (1.0 + SLOT_WIDEN) < lambda) {
+      option = <i32>load<u8>(slotOption + 3 + (<usize>v << 1));
+      continue;
+    }
+    // vertices ascend: once one is surely at or above lambdaHi, so are the rest
+    if (l * (1.0 - SLOT_WIDEN) >= lambdaHi) break;
+    return -1;
   }
   return option;
 }
@@ -239,14 +281,24 @@ function account(scratch: usize, lane: i32, k: i32, option: i32, spend: f64, dis
  * indexPtr (0: none) receives each customer's option at `lambda` (lambda >= 1, in every mode). Totals
  * (4 + k f64 per block of 2^blockShift customers, zeroed by the caller; the shard starts on a
  * block boundary) accumulate in customer order, so sums over blocks do not depend on sharding.
+ *
+ * Slots (slotLambdaPtr = 0: none): k − 1 f32 per customer at slotLambdaPtr and 2k bytes at
+ * slotOptionPtr (vertex count, the option at λ = 1, then tie and right of each vertex). A
+ * histogram pass writes them. A collect pass with a finite lambdaHi reads them: a customer with
+ * no vertex near [lambda, lambdaHi) gets its option from the slots and only that option's q
+ * computed (same arithmetic as a walk, so the same bits); the rest are walked. Its λ → ∞ total
+ * is then not computed (meaningful only when lambdaHi = ∞ anyway).
  */
 export function couponEnvelope(
   fPtr: usize, gPtr: usize, spendPtr: usize, n: i32, discountsPtr: usize, k: i32, nominal: f64, scratch: usize,
   mode: i32, lambda: f64, lambdaLo: f64, lambdaHi: f64, shift: i32, nBins: i32,
   histWeightPtr: usize, histCountPtr: usize, recordsPtr: usize, capacity: i32, writtenPtr: usize, firstCustomer: f64,
-  indexPtr: usize, totalsPtr: usize, blockShift: i32,
+  indexPtr: usize, totalsPtr: usize, blockShift: i32, slotLambdaPtr: usize, slotOptionPtr: usize,
 ): void {
   assert(k >= 1 && n >= 0 && lambda >= 1.0 && shift >= 0 && shift < 63 && blockShift >= 1);
+  const slotLambdaStride = <usize>(k - 1) << 2, slotOptionStride = <usize>(2 * k);
+  const fromSlots = slotLambdaPtr != 0 && mode == ENVELOPE_COLLECT && lambdaHi < Infinity;
+  const zero = f64x2.splat(0.0);
   const stride = <usize>(4 + k) << 3;
   const keyLo = reinterpret<i64>(lambdaLo) - ONE_BITS;
   const keyHi = reinterpret<i64>(lambdaHi) - ONE_BITS;
@@ -257,6 +309,32 @@ export function couponEnvelope(
     // the tail customer is duplicated into lane 1 and lane 1 ignored
     const f = full ? v128.load(fPtr + off) : f64x2.splat(load<f64>(fPtr + off));
     const g = full ? v128.load(gPtr + off) : f64x2.splat(load<f64>(gPtr + off));
+    const blockTotals = totalsPtr + <usize>(i >> blockShift) * stride;
+    if (fromSlots) {
+      const o0 = optionFromSlots(slotLambdaPtr + <usize>i * slotLambdaStride, slotOptionPtr + <usize>i * slotOptionStride, lambda, lambdaHi);
+      const o1 = full ? optionFromSlots(slotLambdaPtr + <usize>(i + 1) * slotLambdaStride, slotOptionPtr + <usize>(i + 1) * slotOptionStride, lambda, lambdaHi) : o0;
+      if (o0 >= 0 && o1 >= 0) {
+        // q and c of each lane's option only, as responsePair computes them
+        const d0 = load<f64>(discountsPtr + (<usize>o0 << 3)), d1 = load<f64>(discountsPtr + (<usize>o1 << 3));
+        const z = f64x2.add(f, f64x2.mul(g, f64x2.replace_lane(f64x2.splat(d0 - nominal), 1, d1 - nominal)));
+        const e = expVec(f64x2.neg(f64x2.abs(z)));
+        const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
+        const q = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(z, zero));
+        const c = f64x2.mul(q, f64x2.replace_lane(f64x2.splat(d0), 1, d1));
+        const cBase = scratch + (<usize>k << 4);
+        store<f64>(scratch + (<usize>o0 << 4), f64x2.extract_lane(q, 0));
+        store<f64>(cBase + (<usize>o0 << 4), f64x2.extract_lane(c, 0));
+        store<f64>(scratch + (<usize>o1 << 4) + 8, f64x2.extract_lane(q, 1));
+        store<f64>(cBase + (<usize>o1 << 4) + 8, f64x2.extract_lane(c, 1));
+        const lanes = full ? 2 : 1;
+        for (let lane = 0; lane < lanes; lane++) {
+          const customer = i + lane;
+          const spend = spendPtr == 0 ? 1.0 : load<f64>(spendPtr + (<usize>customer << 3));
+          account(scratch, lane, k, lane == 0 ? o0 : o1, spend, discountsPtr, indexPtr == 0 ? 0 : indexPtr + (<usize>customer << 2), blockTotals);
+        }
+        continue;
+      }
+    }
     const cur = responsePair(f, g, discountsPtr, k, nominal, scratch);
     // When c rises with the discount in both lanes (g >= 0), the walk only ever meets lines at or
     // below the best option at λ = 1: no other crossing is needed.
@@ -269,7 +347,6 @@ export function couponEnvelope(
     const upTo = i64x2.all_true(rising) ? <i32>max(cur0, cur1) : k - 1;
     crossingsPair(k, scratch, upTo);
     const lanes = full ? 2 : 1;
-    const blockTotals = totalsPtr + <usize>(i >> blockShift) * stride;
     for (let lane = 0; lane < lanes; lane++) {
       const customer = i + lane;
       const spend = spendPtr == 0 ? 1.0 : load<f64>(spendPtr + (<usize>customer << 3));
@@ -279,6 +356,8 @@ export function couponEnvelope(
         scratch, lane, k, cur0, monotone, spend, firstCustomer + <f64>customer,
         mode, lambda, lambdaHi, keyLo, keyHi, shiftBits, nBins,
         histWeightPtr, histCountPtr, recordsPtr, capacity, writtenPtr, blockTotals,
+        slotLambdaPtr == 0 ? 0 : slotLambdaPtr + <usize>customer * slotLambdaStride,
+        slotLambdaPtr == 0 ? 0 : slotOptionPtr + <usize>customer * slotOptionStride,
       );
       account(scratch, lane, k, option, spend, discountsPtr, indexPtr == 0 ? 0 : indexPtr + (<usize>customer << 2), blockTotals);
     }

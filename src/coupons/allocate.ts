@@ -405,6 +405,8 @@ async function exactSearch(passes: AllocationPasses, budget: number, tuningIn: A
     first = totals;
     collectedAll = splitRecords(records, full);
   } else {
+    // Later collect passes then walk only the customers with a breakpoint near their range.
+    passes.enableSlots();
     // the first bracket narrowAndCollect uses when searching from λ = 1
     const { totals, histogram } = await passes.histogram({ lo: 0n, hi: KEY_INFINITY, shift: coveringShift(0n, FIRST_SPAN_KEYS, tuning.histogramBins) }, tuning.histogramBins, true);
     first = totals;

@@ -84,7 +84,7 @@ interface AllocationExports {
     fPtr: number, gPtr: number, spendPtr: number, n: number, discountsPtr: number, k: number, nominal: number, scratch: number,
     mode: number, lambda: number, lambdaLo: number, lambdaHi: number, shift: number, nBins: number,
     histWeightPtr: number, histCountPtr: number, recordsPtr: number, capacity: number, writtenPtr: number, firstCustomer: number,
-    indexPtr: number, totalsPtr: number, blockShift: number,
+    indexPtr: number, totalsPtr: number, blockShift: number, slotLambdaPtr: number, slotOptionPtr: number,
   ): void;
   couponPolicyDirect(
     fPtr: number, gPtr: number, spendPtr: number, n: number, discountsPtr: number, k: number, nominal: number,
@@ -130,6 +130,8 @@ export class AllocationPasses {
   private readonly written: Block;
   /** Each customer's option (index into the discounts) from the last pass that wrote it. */
   readonly index: Block;
+  /** Every customer's vertices (f32 λ, options), written by the first full histogram pass; see enableSlots. */
+  private slots: { lambda: Block; option: Block; written: boolean } | undefined;
 
   constructor(
     private readonly engine: Engine, private readonly arena: Arena, input: CouponResponseArrays,
@@ -173,10 +175,25 @@ export class AllocationPasses {
     return this.totals.ptr + (start >> this.blockShift) * this.totalsStride * 8;
   }
 
+  /**
+   * Keeps every customer's vertices (4 (k − 1) + 2k bytes each) from the next full-range
+   * histogram pass, so that later collect passes walk only the customers with a vertex near their
+   * range and take everybody else's option from the slots (one q instead of k, no crossings).
+   * Returns false, keeping nothing, when that memory would push the arena past `limitBytes`.
+   */
+  enableSlots(limitBytes = 3 * 2 ** 30): boolean {
+    if (this.slots) return true;
+    const lambdaBytes = this.n * (this.k - 1) * 4, optionBytes = this.n * 2 * this.k;
+    if (this.k < 2 || this.k > 255 || this.arena.used + lambdaBytes + optionBytes + 64 > limitBytes) return false;
+    this.slots = { lambda: this.arena.i32(this.n * (this.k - 1)), option: this.arena.i32(Math.ceil(optionBytes / 4)), written: false };
+    return true;
+  }
+
   private envelopeArgs(shard: Shard, s: number, mode: number, lambda: number, range: { lo: bigint; hi: bigint }, shift: number,
     nBins: number, hist: { weights: Block; counts: Block } | undefined, records: { block: Block; offset: number; capacity: number } | undefined,
-    writeIndex: boolean): number[] {
+    writeIndex: boolean, useSlots = false): number[] {
     const o8 = shard.start * 8;
+    const slots = useSlots ? this.slots : undefined;
     return [
       this.f.ptr + o8, this.g.ptr + o8, this.spend ? this.spend.ptr + o8 : 0, shard.end - shard.start,
       this.discounts.ptr, this.k, this.nominal, this.scratch.ptr + s * this.scratchStride * 8,
@@ -185,23 +202,27 @@ export class AllocationPasses {
       records ? records.block.ptr + records.offset * RECORD_FIELDS * 8 : 0, records ? records.capacity : 0,
       this.written.ptr + s * 4, shard.start,
       writeIndex ? this.index.ptr + shard.start * 4 : 0, this.totalsPtr(shard.start), this.blockShift,
+      slots ? slots.lambda.ptr + shard.start * (this.k - 1) * 4 : 0, slots ? slots.option.ptr + shard.start * 2 * this.k : 0,
     ];
   }
 
   /**
    * Histogram of the vertices with key in [bracket.lo, bracket.hi) over nBins bins, per shard;
-   * also the block totals at λ = 1 and as λ → ∞, and (writeIndex) the options at λ = 1.
+   * also the block totals at λ = 1 and as λ → ∞, and (writeIndex) the options at λ = 1. A
+   * full-range pass (bracket.hi = ∞) fills the slots when they are enabled.
    */
   async histogram(bracket: Bracket, nBins: number, writeIndex: boolean): Promise<{ totals: Float64Array; histogram: VertexHistogram }> {
     const S = this.shards.length;
+    const writeSlots = this.slots !== undefined && !this.slots.written && bracket.lo === 0n && bracket.hi === KEY_INFINITY;
     return this.arena.scoped(async () => {
       const weights = this.arena.f64(S * nBins), counts = this.arena.i32(S * nBins);
       this.arena.viewF64(weights).fill(0);
       this.arena.viewI32(counts).fill(0);
       this.arena.viewF64(this.totals).fill(0);
       await this.engine.forShards('couponEnvelope', this.shards,
-        (shard, s) => this.envelopeArgs(shard, s, MODE_HISTOGRAM, 1, bracket, bracket.shift, nBins, { weights, counts }, undefined, writeIndex),
+        (shard, s) => this.envelopeArgs(shard, s, MODE_HISTOGRAM, 1, bracket, bracket.shift, nBins, { weights, counts }, undefined, writeIndex, writeSlots),
         this.n * this.k);
+      if (writeSlots) this.slots!.written = true;
       return {
         totals: this.readTotals(),
         histogram: { nBins, weights: this.arena.viewF64(weights).slice(), counts: this.arena.viewI32(counts).slice() },
@@ -213,7 +234,8 @@ export class AllocationPasses {
    * The vertices with key in [range.lo, range.hi), as records in shard then customer order;
    * `capacities[s]` bounds shard s's count (known from a histogram, or (k − 1) per customer).
    * Also the block totals at `lambda` (≤ the range) and as λ → ∞ (when range.hi is ∞), and
-   * (writeIndex) the options at `lambda`.
+   * (writeIndex) the options at `lambda`. With slots filled and `lambda` at the range's start,
+   * only customers with a vertex near the range are walked (the λ → ∞ totals are then not kept).
    */
   async collect(range: { lo: bigint; hi: bigint }, capacities: readonly number[], writeIndex: boolean, lambda = 1): Promise<{ totals: Float64Array; records: Float64Array }> {
     const offsets: number[] = [];
@@ -224,7 +246,8 @@ export class AllocationPasses {
       this.arena.viewI32(this.written).fill(0);
       this.arena.viewF64(this.totals).fill(0);
       await this.engine.forShards('couponEnvelope', this.shards,
-        (shard, s) => this.envelopeArgs(shard, s, MODE_COLLECT, lambda, range, 0, 1, undefined, { block, offset: offsets[s], capacity: capacities[s] }, writeIndex),
+        (shard, s) => this.envelopeArgs(shard, s, MODE_COLLECT, lambda, range, 0, 1, undefined, { block, offset: offsets[s], capacity: capacities[s] }, writeIndex,
+          this.slots?.written === true && lambda === lambdaOfKey(range.lo)),
         this.n * this.k);
       const written = this.arena.viewI32(this.written);
       const all = this.arena.viewF64(block);

@@ -5,7 +5,8 @@ import {
   type AllocationInput, type AllocationResult,
 } from '../../src/coupons/allocate.js';
 import {
-  AllocationPasses, couponResponseReference, envelopeReference, KEY_INFINITY, nextLambda, previousLambda, RECORD_FIELDS, sumField, T_DISCOUNT, T_LIMIT,
+  AllocationPasses, couponResponseReference, coveringShift, envelopeReference, KEY_INFINITY, lambdaKey, nextLambda, previousLambda, RECORD_FIELDS,
+  sumField, T_DISCOUNT, T_LIMIT, TOTALS_HEAD,
 } from '../../src/kernels/allocation.js';
 import { logistic } from '../../src/kernels/math.js';
 import { CounterRng } from '../../src/random.js';
@@ -115,6 +116,52 @@ test('the histogram path (tiny bins, small collections) finds the same λ as col
     const sameBlocks = await allocate(input, { budget, tuning: { blockSize: 512, shardSize: 1 << 16 } }, engine);
     assert.is(sameBlocks.expectedDiscount, narrowed.expectedDiscount);
   });
+});
+
+test('collect passes reading the slots give the walk\'s records, block totals and options bit for bit', async () => {
+  // 20% negative g (non-monotone envelopes), g = 0 (all lines parallel) and duplicated customers (equal crossings)
+  const input = randomCustomers(24_000, 12, { negativeShare: 0.2 });
+  const f = input.f as Float64Array, g = input.g as Float64Array;
+  for (let i = 0; i < 2000; i++) { g[i * 12] = 0; f[i * 12 + 1] = f[i * 12 + 2]; g[i * 12 + 1] = g[i * 12 + 2]; }
+  const k = DEFAULT_DISCOUNTS.length;
+  await withEngine({ threads: 2, inlineBelow: 0 }, (engine) => engine.exclusive(async (arena) => {
+    const plain = new AllocationPasses(engine, arena, input, DEFAULT_DISCOUNTS, 0.1, 4096, 256);
+    const slotted = new AllocationPasses(engine, arena, input, DEFAULT_DISCOUNTS, 0.1, 4096, 256);
+    assert.ok(slotted.enableSlots());
+    const full = { lo: 0n, hi: KEY_INFINITY, shift: coveringShift(0n, 4n << 52n, 64) };
+    await plain.histogram(full, 64, true);
+    await slotted.histogram(full, 64, true);
+    const capacities = plain.shards.map((s) => (s.end - s.start) * (k - 1));
+    const every = (await plain.collect({ lo: 0n, hi: KEY_INFINITY }, capacities, false)).records;
+    const vertex = (r: number) => every[r * RECORD_FIELDS];
+    // ranges starting and ending exactly at breakpoints, a double away from them, wide and narrow
+    const m = every.length / RECORD_FIELDS;
+    const ranges: Array<[number, number]> = [[1.5, 1.6], [3, 8], [1, 1.25], [2, 1e6]];
+    for (const r of [7, 1001, 5003, m - 3]) {
+      const l = vertex(r);
+      ranges.push([l, nextLambda(nextLambda(l))], [nextLambda(l), l * 1.001], [previousLambda(l), l], [l, vertex(r + 1) > l ? vertex(r + 1) : l * 2]);
+    }
+    let blocksFromSlots = 0;
+    for (const [from, to] of ranges) {
+      const range = { lo: lambdaKey(from), hi: lambdaKey(to) };
+      const a = await plain.collect(range, capacities, true, from);
+      const indexA = plain.assignment();
+      const b = await slotted.collect(range, capacities, true, from);
+      const indexB = slotted.assignment();
+      const label = `range [${from}, ${to})`;
+      assert.equal(b.records, a.records, `${label}: records`);
+      assert.equal(indexB, indexA, `${label}: options`);
+      const stride = TOTALS_HEAD + k;
+      for (let at = 0; at < a.totals.length; at += stride) {
+        for (let field = 0; field < stride; field++) {
+          // kept only when the range reaches ∞: customers taken from the slots do not add to it
+          if (field === T_LIMIT) { blocksFromSlots += b.totals[at + field] !== a.totals[at + field] ? 1 : 0; continue; }
+          if (b.totals[at + field] !== a.totals[at + field]) assert.unreachable(`${label}: block ${at / stride} field ${field}: ${b.totals[at + field]} vs ${a.totals[at + field]}`);
+        }
+      }
+    }
+    assert.ok(blocksFromSlots > 100, `only ${blocksFromSlots} blocks took options from the slots`);
+  }));
 });
 
 test('results are identical for 1 and 2 threads', async () => {
