@@ -20,8 +20,11 @@
 // The exact method never sorts all breakpoints. A kernel pass histograms every customer's
 // breakpoints (bins on the bits of λ) and evaluates λ = 1 and λ → ∞; the bin where the
 // cumulative drop reaches B(1) − budget is refined by further passes until it holds few enough
-// breakpoints to collect (at 20M customers: one histogram pass, one collect pass). The collect
-// pass also evaluates everybody at the bin's lower end; the collected breakpoints locate λ, and
+// breakpoints to collect (at 20M customers: one histogram pass, one collect pass). The first
+// histogram pass also keeps every customer's breakpoints as f32 ("slots"), so the collect pass
+// walks only the customers with a breakpoint near its bin and reads everybody else's option from
+// the slots (an f32 value decides a side only when it lies clear of the bin by its rounding). The
+// collect pass also evaluates everybody at the bin's lower end; the collected breakpoints locate λ, and
 // the choice is confirmed with B computed directly — sums per block of 256 customers, in
 // customer order, then over blocks in order, so the same for any thread count — recomputing
 // only the blocks of customers with a breakpoint in between: B(λ*) ≤ budget < B(the double
