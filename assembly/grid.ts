@@ -11,7 +11,7 @@
 //   exhaustive kernel. The true (double-precision) argmax is always kept, so the result is the
 //   exhaustive search's.
 import { expVec, log1pUnitVec, vc, C_ONE, C_TWO } from "./math";
-import { exp32, log1pUnit32 } from "./math32";
+import { expNegAbs32, log1pUnit32 } from "./math32";
 
 // Results of evaluatePair (wasm globals are per instance, so per thread).
 let pairProfitNS: v128 = f64x2.splat(0);
@@ -145,12 +145,12 @@ export function priceGridSearchScreened(
       const pOff = <usize>j << 2;
       const price = v128.load(prices32Ptr + pOff);
       const u = f32x4.sub(v, f32x4.mul(alpha, price));
-      const e = exp32(f32x4.neg(f32x4.abs(u)));
+      const e = expNegAbs32(u);
       const inv = f32x4.div(one32, f32x4.add(one32, e));
       const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
       const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
       const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
-      const e2 = exp32(f32x4.neg(f32x4.abs(z)));
+      const e2 = expNegAbs32(z);
       const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
       const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
       const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
@@ -164,7 +164,8 @@ export function priceGridSearchScreened(
     // Error bounds of the f32 profits (first order in the unit roundoff u = 2^-24):
     //   inputs and u = v − αp: |δu| ≤ 4u (|v| + |α| pmax + 1); D and EU inherit it (|D'| ≤ D);
     //   z = σ (EU − SC): |δz| ≤ σ (|δu| + 4u (|EU| + |SC|)) + ...; S inherits |δz| relative;
-    //   p − mc: absolute 2u (pmax + |mc|); exp/log/div roundings: 16u relative.
+    //   p − mc: absolute 2u (pmax + |mc|); exp/log/div roundings: 16u relative; e^−|u| and
+    //   e^−|z| floored at e^−87 ≈ 1.6e-38: absolute errors far inside the 2u (pmax + |mc|) term.
     const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
     const du = 4.0 * ULP32 * reach;
     const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));

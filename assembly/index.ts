@@ -2,7 +2,7 @@
 export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
 export { priceGridSearch, priceGridSearchScreened, priceTotalsAt } from "./grid";
-export { exp32Array, log1pUnit32Array } from "./math32";
+export { exp32Array, expNegAbs32Array, log1pUnit32Array } from "./math32";
 export * from "./gbm";
 export * from "./glm";
 export * from "./moments";

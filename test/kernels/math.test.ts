@@ -53,7 +53,7 @@ test('single-precision exp and log1p (screening) within 4e-7 relative', () => {
   const runtime = KernelRuntime.create('release');
   const arena = new Arena(runtime);
   const n = 100_000;
-  const run = (kernel: 'exp32Array' | 'log1pUnit32Array', xs: Float32Array) => {
+  const run = (kernel: 'exp32Array' | 'expNegAbs32Array' | 'log1pUnit32Array', xs: Float32Array) => {
     const x = arena.i32(n), out = arena.i32(n);
     new Float32Array(runtime.memory.buffer, x.ptr, n).set(xs);
     runtime.exports[kernel](x.ptr, n, out.ptr);
@@ -64,6 +64,16 @@ test('single-precision exp and log1p (screening) within 4e-7 relative', () => {
   let worst = 0;
   for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(ys[i] - Math.exp(xs[i])) / Math.exp(xs[i]));
   assert.ok(worst <= 4e-7, `exp32 worst relative error ${worst}`);
+  // e^−|x| as the screen uses it: the same accuracy down to e^−87, floored there (never 0, never NaN)
+  const wide = Float32Array.from(uniformArray(n, -120, 120, 23));
+  const negAbs = run('expNegAbs32Array', wide);
+  worst = 0;
+  for (let i = 0; i < n; i++) {
+    const x = -Math.abs(wide[i]);
+    if (x >= -87) worst = Math.max(worst, Math.abs(negAbs[i] - Math.exp(x)) / Math.exp(x));
+    else assert.ok(negAbs[i] > 0 && Math.abs(negAbs[i] / Math.exp(-87) - 1) < 1e-6, `e^${x} floored at e^-87, got ${negAbs[i]}`);
+  }
+  assert.ok(worst <= 4e-7, `expNegAbs32 worst relative error ${worst}`);
   const ts = Float32Array.from(uniformArray(n, 0, 1, 22));
   const ls = run('log1pUnit32Array', ts);
   worst = 0;
