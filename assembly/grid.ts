@@ -111,8 +111,15 @@ function storeBest(best: v128, bestIdx: v128, indexPtr: usize, profitPtr: usize)
 /**
  * Same outputs as priceGridSearch without totals. prices32Ptr holds the grid in f32 padded to
  * nPrices4 (a multiple of 4) by repeating the last price; pricesPtr holds it in f64 padded to
- * nPrices4 as well. scratchPtr: 8 * nPrices4 bytes private to this call (f32 profits for s = 0 and
- * s = 1). maxAbsPrice = max |price|.
+ * nPrices4 as well. scratchPtr: 16 * nPrices4 bytes private to this call (f32 rows: profits for
+ * s = 0 and s = 1, u and e^−|u|). maxAbsPrice = max |price|.
+ *
+ * Without totals the screen evaluates the share stage (the dearer half) only where Π(p, 1) could
+ * be the best: every price gets Π(p, 0) first; then S at the four prices around the best Π(p, 0)
+ * and at every other block of four prices whose bound is not below the best Π(p, 1) so far
+ * minus a proven margin. Bounds: Π(p, 1) = S (Π(p, 0) + rL) ≤ max(Π(p, 0) + rL, 0) (S ≤ 1), and
+ * above a price q whose S is known, ≤ max(S(q) (Π(p, 0) + rL), 0) (S falls with p when α, σ ≥ 0).
+ * A skipped price's exact Π(p, 1) is below the best one's, so it is never the argmax.
  *
  * When screenTotalsPtr != 0 the screen also adds, for the uniform-price schemes, the f32 profits
  * into f64 totals: rows Σ Π(p, 0), Σ Π(p, 1), Σ max_s Π(p, s) (nPrices4 each), followed by three
@@ -133,6 +140,9 @@ export function priceGridSearchScreened(
   const one32 = f32x4.splat(1);
   const screenNS = scratchPtr;
   const screenS = scratchPtr + (<usize>nPrices4 << 2);
+  const rowU = scratchPtr + (<usize>nPrices4 << 3);
+  const rowE = rowU + (<usize>nPrices4 << 2);
+  const minusInf32 = f32x4.splat(-Infinity);
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 3;
     const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
@@ -140,27 +150,6 @@ export function priceGridSearchScreened(
     // Pass 1: every price in f32.
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
-    let maxNS = f32x4.splat(-Infinity), maxS = f32x4.splat(-Infinity), maxAbs = zero32;
-    for (let j = 0; j < nPrices4; j += 4) {
-      const pOff = <usize>j << 2;
-      const price = v128.load(prices32Ptr + pOff);
-      const u = f32x4.sub(v, f32x4.mul(alpha, price));
-      const e = expNegAbs32(u);
-      const inv = f32x4.div(one32, f32x4.add(one32, e));
-      const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
-      const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
-      const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
-      const e2 = expNegAbs32(z);
-      const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
-      const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
-      const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
-      const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
-      v128.store(screenNS + pOff, profitNS);
-      v128.store(screenS + pOff, profitS);
-      maxNS = f32x4.pmax(maxNS, profitNS);
-      maxS = f32x4.pmax(maxS, profitS);
-      maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(profitNS), f32x4.abs(profitS)));
-    }
     // Error bounds of the f32 profits (first order in the unit roundoff u = 2^-24):
     //   inputs and u = v − αp: |δu| ≤ 4u (|v| + |α| pmax + 1); D and EU inherit it (|D'| ≤ D);
     //   z = σ (EU − SC): |δz| ≤ σ (|δu| + 4u (|EU| + |SC|)) + ...; S inherits |δz| relative;
@@ -172,14 +161,93 @@ export function priceGridSearchScreened(
     const relNS = du + 16.0 * ULP32;
     const relS = relNS + dz + 16.0 * ULP32;
     const marginAbs = 2.0 * ULP32 * (maxAbsPrice + abs(mcS));
-    const scale = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
-    const errNS = SAFETY * (relNS * scale + marginAbs);
-    const errS = SAFETY * (relS * scale + errNS + 4.0 * ULP32 * abs(leadProfitS));
+    const inRange = reach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
+    let maxNS = minusInf32, maxS = minusInf32;
+    let scaleNS: f64, scaleS: f64;
+    if (screenTotalsPtr == 0 && inRange) {
+      // Π(p, 0) at every price; u and e^−|u| kept for the share stage.
+      let maxAbsNS = zero32;
+      for (let j = 0; j < nPrices4; j += 4) {
+        const pOff = <usize>j << 2;
+        const price = v128.load(prices32Ptr + pOff);
+        const u = f32x4.sub(v, f32x4.mul(alpha, price));
+        const e = expNegAbs32(u);
+        const inv = f32x4.div(one32, f32x4.add(one32, e));
+        const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
+        const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+        v128.store(screenNS + pOff, profitNS);
+        v128.store(screenS + pOff, minusInf32);
+        v128.store(rowU + pOff, u);
+        v128.store(rowE + pOff, e);
+        maxNS = f32x4.pmax(maxNS, profitNS);
+        maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
+      }
+      scaleNS = <f64>maxLane32(maxAbsNS) * 1.001 + 1e-30;
+      // Margin for skipping a block: the bound's own f32 error plus the best Π(p, 1)'s, both
+      // bounded through |Π(p, 1)| ≤ |Π(p, 0)| + |rL|.
+      const prune = f32x4.splat(<f32>(2.0 * SAFETY * ((relS + 8.0 * ULP32) * (scaleNS + abs(leadProfitS)) + 2.0 * (relNS * scaleNS + marginAbs) + 8.0 * ULP32 * abs(leadProfitS))));
+      const bestNS32 = f32x4.splat(maxLane32(maxNS));
+      let top = 0;
+      while (top + 4 < nPrices4 && i32x4.bitmask(f32x4.eq(v128.load(screenNS + (<usize>top << 2)), bestNS32)) == 0) top += 4;
+      let maxAbsS = zero32;
+      // the block holding the best Π(p, 0) first, then downwards (bound S ≤ 1)
+      let share = screenShare(top, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+      maxS = f32x4.pmax(maxS, lastProfitS);
+      maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
+      const shareAtTop = share;
+      for (let j = top - 4; j >= 0; j -= 4) {
+        const bound = f32x4.add(v128.load(screenNS + (<usize>j << 2)), leadProfit);
+        const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
+        if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
+        screenShare(j, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+        maxS = f32x4.pmax(maxS, lastProfitS);
+        maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
+      }
+      // upwards: S(p) ≤ S(q) at the highest price q below p whose S is known
+      const falling = alphaS >= 0.0 && sigma >= 0.0;
+      let shareBelow = falling ? f32x4.splat(f32x4.extract_lane(shareAtTop, 3)) : one32;
+      for (let j = top + 4; j < nPrices4; j += 4) {
+        const bound = f32x4.mul(shareBelow, f32x4.add(v128.load(screenNS + (<usize>j << 2)), leadProfit));
+        const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
+        if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
+        share = screenShare(j, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+        maxS = f32x4.pmax(maxS, lastProfitS);
+        maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
+        if (falling) shareBelow = f32x4.splat(f32x4.extract_lane(share, 3));
+      }
+      scaleS = <f64>maxLane32(maxAbsS) * 1.001 + 1e-30;
+    } else {
+      let maxAbs = zero32;
+      for (let j = 0; j < nPrices4; j += 4) {
+        const pOff = <usize>j << 2;
+        const price = v128.load(prices32Ptr + pOff);
+        const u = f32x4.sub(v, f32x4.mul(alpha, price));
+        const e = expNegAbs32(u);
+        const inv = f32x4.div(one32, f32x4.add(one32, e));
+        const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
+        const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
+        const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
+        const e2 = expNegAbs32(z);
+        const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
+        const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+        const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+        const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
+        v128.store(screenNS + pOff, profitNS);
+        v128.store(screenS + pOff, profitS);
+        maxNS = f32x4.pmax(maxNS, profitNS);
+        maxS = f32x4.pmax(maxS, profitS);
+        maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(profitNS), f32x4.abs(profitS)));
+      }
+      scaleNS = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
+      scaleS = scaleNS;
+    }
+    const errNS = SAFETY * (relNS * scaleNS + marginAbs);
+    const errS = SAFETY * (relS * scaleS + errNS + 4.0 * ULP32 * abs(leadProfitS));
     const keepNS = f32x4.splat(<f32>(<f64>maxLane32(maxNS) - 2.0 * errNS));
     const keepS = f32x4.splat(<f32>(<f64>maxLane32(maxS) - 2.0 * errS));
     // Outside the ranges the bounds assume (or if anything overflowed f32), keep every price.
-    const keepAll = !(reach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30 && scale < 1e30);
-    if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scale);
+    const keepAll = !(inRange && scaleNS < 1e30 && scaleS < 1e30);
+    if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS);
     // Pass 2: re-evaluate the kept prices in f64 (two at a time) in ascending order.
     const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS), shareCostD = f64x2.splat(shareCostS);
     const leadProfitD = f64x2.splat(leadProfitS), mcD = f64x2.splat(mcS);
@@ -219,6 +287,27 @@ export function priceGridSearchScreened(
     store<i32>(bestIndexSPtr + (<usize>i << 2), bestSIdx);
     store<f64>(bestProfitSPtr + off, bestS);
   }
+}
+
+// Result of screenShare besides the share (wasm globals are per instance, so per thread).
+let lastProfitS: v128 = f32x4.splat(0);
+
+/** The share stage of the screen at prices [j, j + 4): stores Π(p, 1), returns S. */
+// @ts-ignore: decorator
+@inline
+function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE: usize, shareCost: v128, leadProfit: v128, sigma32: v128): v128 {
+  const pOff = <usize>j << 2;
+  const zero32 = f32x4.splat(0), one32 = f32x4.splat(1);
+  const u = v128.load(rowU + pOff), e = v128.load(rowE + pOff);
+  const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
+  const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
+  const e2 = expNegAbs32(z);
+  const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
+  const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+  const profitS = f32x4.mul(share, f32x4.add(v128.load(screenNS + pOff), leadProfit));
+  v128.store(screenS + pOff, profitS);
+  lastProfitS = profitS;
+  return share;
 }
 
 /** Adds one customer's screened profits and error bounds into the shard's totals. */

@@ -169,7 +169,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       const prices32 = arena.i32(m4);
       new Float32Array(arena.runtime.memory.buffer, prices32.ptr, m4).set(grid);
       const maxAbsPrice = Math.max(...grid.map(Math.abs));
-      const scratch = arena.f64(shards.length * m4); // 8 bytes per price per shard: two f32 profit rows
+      const scratch = arena.f64(shards.length * m4 * 2); // 16 bytes per price per shard: four f32 rows (profits, u, e^−|u|)
       const screenRow = 3 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
@@ -178,7 +178,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
         return [
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
           prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, options.leadValue,
-          idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 8,
+          idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 16,
           screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0,
         ];
       }, n * nPrices);

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { feasiblePrices, priceGridSearch, priceGridSearchReference, type GridCustomers, type GridOptions } from '../../src/kernels/grid.js';
-import { assertClose, randomCustomers, withEngine } from '../helpers.js';
+import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
 
 test('feasible prices: 56 integers up to 188 ending in 5, 8 or 9', () => {
   const prices = feasiblePrices();
@@ -122,6 +122,30 @@ for (const [label, customers] of [['random', randomCustomers(200_003, 41)], ['ad
     });
   }
 }
+
+// The screen skips the share stage where a bound rules Π(p, 1) out; every sharpness of sharing,
+// lead value (0: Π(p, 1) = S Π(p, 0); large: Π(p, 1) flat and led by S) and sign of σ must still
+// give the exhaustive argmax. Sharing costs reach 6 so that S often falls well below the Π(p, 0) peak.
+test('screened search equals the exhaustive kernel bit for bit across σ and lead values (share stage skipped by bounds)', async () => {
+  const base = adversarialCustomers(24_000, 61);
+  const shareCost = Float64Array.from(uniformArray(24_000, -1, 6, 62, 1));
+  const customers = { ...base, shareCost };
+  await withEngine({ threads: 1 }, async (engine) => {
+    for (const sigma of [0.3, 2, 18.858, 80, -1.5]) {
+      for (const leadValue of [0, 125.742, 4000]) {
+        const options: GridOptions = { prices: feasiblePrices(), sigma, leadValue };
+        const screened = await priceGridSearch(customers, options, engine);
+        const exhaustive = await priceGridSearch(customers, { ...options, exhaustive: true }, engine);
+        for (const key of ['bestIndexNS', 'bestProfitNS', 'bestIndexS', 'bestProfitS'] as const) {
+          const a = screened[key], b = exhaustive[key];
+          for (let i = 0; i < a.length; i++) {
+            if (!Object.is(a[i], b[i])) assert.unreachable(`σ ${sigma}, L ${leadValue}: ${key}[${i}]: screened ${a[i]} vs exhaustive ${b[i]}`);
+          }
+        }
+      }
+    }
+  });
+});
 
 for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['adversarial', adversarialCustomers(40_000, 53)]] as const) {
   test(`screened uniform-price search equals the exhaustive totals' argmax bit for bit (${label})`, async () => {
