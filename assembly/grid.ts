@@ -338,14 +338,16 @@ function accumulate4(rowPtr: usize, x: v128): void {
 }
 
 /**
- * Exact per-price totals at a few prices (candidates of the uniform-price schemes): adds
- * Σ_i Π_i(p, 0), Σ_i Π_i(p, 1) and Σ_i max_s Π_i(p, s) over the shard's customers into totals
- * (3 rows of nPrices). Each price's total accumulates customer by customer with the exhaustive
- * kernel's arithmetic, so it equals that kernel's total bit for bit. nPrices even (pad by repeating).
+ * Exact per-price totals at a few (price, lead value) entries (candidates of the uniform-price
+ * schemes, for one or several lead values): adds Σ_i Π_i(p, 0), Σ_i Π_i(p, 1) and
+ * Σ_i max_s Π_i(p, s) over the shard's customers into totals (3 rows of nPrices). Each entry's
+ * total accumulates customer by customer with the exhaustive kernel's arithmetic (r L formed as
+ * it forms it), so it equals that kernel's total at that lead value bit for bit. nPrices even
+ * (pad by repeating an entry).
  */
 export function priceTotalsAt(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
-  pricesPtr: usize, nPrices: i32, sigma: f64, leadValue: f64, totalsPtr: usize,
+  pricesPtr: usize, leadValuesPtr: usize, nPrices: i32, sigma: f64, totalsPtr: usize,
 ): void {
   assert(nPrices > 0 && (nPrices & 1) == 0);
   const sigmaV = f64x2.splat(sigma);
@@ -356,14 +358,159 @@ export function priceTotalsAt(
     const v = f64x2.splat(load<f64>(vPtr + off));
     const alpha = f64x2.splat(load<f64>(alphaPtr + off));
     const shareCost = f64x2.splat(load<f64>(shareCostPtr + off));
-    const leadProfit = f64x2.splat(load<f64>(referralsPtr + off) * leadValue);
+    const referrals = f64x2.splat(load<f64>(referralsPtr + off));
     const mc = f64x2.splat(load<f64>(marginalCostPtr + off));
     for (let j = 0; j < nPrices; j += 2) {
       const pOff = <usize>j << 3;
+      const leadProfit = f64x2.mul(referrals, v128.load(leadValuesPtr + pOff));
       evaluatePair(v128.load(pricesPtr + pOff), v, alpha, shareCost, leadProfit, mc, sigmaV);
       v128.store(totalsPtr + pOff, f64x2.add(v128.load(totalsPtr + pOff), pairProfitNS));
       v128.store(totalsS + pOff, f64x2.add(v128.load(totalsS + pOff), pairProfitS));
       v128.store(totalsP + pOff, f64x2.add(v128.load(totalsP + pOff), f64x2.pmax(pairProfitNS, pairProfitS)));
+    }
+  }
+}
+
+// Result of evaluatePairShare besides pairProfitNS (per instance, so per thread).
+let pairShare: v128 = f64x2.splat(0);
+
+/** evaluatePair's share and Π(p, 0) at two prices (the same arithmetic, so the same bits). */
+// @ts-ignore: decorator
+@inline
+function evaluatePairShare(price: v128, v: v128, alpha: v128, shareCost: v128, mc: v128, sigma: v128): void {
+  const zero = f64x2.splat(0.0);
+  const u = f64x2.sub(v, f64x2.mul(alpha, price));
+  const e = expVec(f64x2.neg(f64x2.abs(u)));
+  const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
+  const demand = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(u, zero));
+  const continuation = f64x2.add(f64x2.pmax(u, zero), log1pUnitVec(e));
+  const z = f64x2.mul(sigma, f64x2.sub(continuation, shareCost));
+  const e2 = expVec(f64x2.neg(f64x2.abs(z)));
+  const inv2 = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e2));
+  pairShare = v128.bitselect(inv2, f64x2.mul(e2, inv2), f64x2.ge(z, zero));
+  pairProfitNS = f64x2.mul(demand, f64x2.sub(price, mc));
+}
+
+/**
+ * The s = 1 optimum for several lead values at once (the γ sensitivity of the counterfactual):
+ * for every customer i and lead value L_g, the first price maximizing Π(p, 1) = S (Π(p, 0) + r L_g),
+ * bit for bit what priceGridSearch gives with leadValue L_g. S and Π(p, 0) do not depend on L, so
+ * one single-precision pass over the grid serves every L_g: per L_g the screen is
+ * S Π(p, 0) + S (r L_g), two operations per price, and the prices within the proven error bound of
+ * the best are re-evaluated in double precision from S and Π(p, 0) computed once per price.
+ *
+ * Outputs: bestIndex / bestProfit, lead-major: customer i's result for L_g at element
+ * g * leadStride + i (leadStride ≥ n: the caller's whole population when this is one shard of it). scratchPtr: 40 nPrices4 bytes
+ * private to this call. When totalsPtr != 0, adds per price Σ S Π(p, 0) and Σ S r (f32 values
+ * summed in f64; rows of nPrices4), then Σ of their per-customer error bounds (2 numbers) and
+ * Σ max|Π(p, 0)|, Σ |r| (for the summation error): screened totals of Π(p, 1) at any L are
+ * row A + L row B, with error bound errA + L errB.
+ */
+export function priceGridSearchLeads(
+  vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
+  pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64,
+  leadValuesPtr: usize, nLeads: i32, bestIndexPtr: usize, bestProfitPtr: usize, leadStride: i32, scratchPtr: usize, totalsPtr: usize,
+): void {
+  assert(nPrices4 > 0 && (nPrices4 & 3) == 0 && nLeads >= 0 && leadStride >= n);
+  const sigmaV = f64x2.splat(sigma);
+  const sigma32 = f32x4.splat(<f32>sigma);
+  const zero32 = f32x4.splat(0);
+  const one32 = f32x4.splat(1);
+  const rowShare = scratchPtr;
+  const rowShareProfit = rowShare + (<usize>nPrices4 << 2);
+  const cacheShare = rowShareProfit + (<usize>nPrices4 << 2);
+  const cacheProfitNS = cacheShare + (<usize>nPrices4 << 3);
+  const cacheStamp = cacheProfitNS + (<usize>nPrices4 << 3);
+  for (let j = 0; j < nPrices4; j++) store<i32>(cacheStamp + (<usize>j << 2), 0);
+  const rowBytes = <usize>nPrices4 << 3;
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 3;
+    const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
+    const rS = load<f64>(referralsPtr + off), mcS = load<f64>(marginalCostPtr + off);
+    const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
+    const r32 = f32x4.splat(<f32>rS), mc = f32x4.splat(<f32>mcS);
+    let maxAbsNS = zero32;
+    for (let j = 0; j < nPrices4; j += 4) {
+      const pOff = <usize>j << 2;
+      const price = v128.load(prices32Ptr + pOff);
+      const u = f32x4.sub(v, f32x4.mul(alpha, price));
+      const e = expNegAbs32(u);
+      const inv = f32x4.div(one32, f32x4.add(one32, e));
+      const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
+      const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+      const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
+      const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
+      const e2 = expNegAbs32(z);
+      const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
+      const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+      v128.store(rowShare + pOff, share);
+      v128.store(rowShareProfit + pOff, f32x4.mul(share, profitNS));
+      maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
+    }
+    // The error analysis of priceGridSearchScreened, with |S Π(p, 0)| ≤ max |Π(p, 0)| and the lead
+    // term S r L_g bounded relative to |r L_g|.
+    const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
+    const du = 4.0 * ULP32 * reach;
+    const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));
+    const relNS = du + 16.0 * ULP32;
+    const relS = relNS + dz + 16.0 * ULP32;
+    const marginAbs = 2.0 * ULP32 * (maxAbsPrice + abs(mcS));
+    const scaleNS = <f64>maxLane32(maxAbsNS) * 1.001 + 1e-30;
+    const errNS = SAFETY * (relNS * scaleNS + marginAbs);
+    const errA = SAFETY * (relS * scaleNS + errNS);
+    const errB = SAFETY * (relS + 8.0 * ULP32) * abs(rS);
+    const inRange = reach < 1e4 && abs(shareCostS) < 1e30 && abs(rS) < 1e30 && abs(mcS) < 1e30 && scaleNS < 1e30;
+    if (totalsPtr != 0) {
+      for (let j = 0; j < nPrices4; j += 4) {
+        const off32 = <usize>j << 2, off64 = <usize>j << 3;
+        accumulate4(totalsPtr + off64, v128.load(rowShareProfit + off32));
+        accumulate4(totalsPtr + rowBytes + off64, f32x4.mul(v128.load(rowShare + off32), r32));
+      }
+      const sums = totalsPtr + 2 * rowBytes;
+      store<f64>(sums, load<f64>(sums) + (inRange ? errA : Infinity));
+      store<f64>(sums + 8, load<f64>(sums + 8) + (inRange ? errB : Infinity));
+      store<f64>(sums + 16, load<f64>(sums + 16) + scaleNS);
+      store<f64>(sums + 24, load<f64>(sums + 24) + abs(rS));
+    }
+    const stamp = i + 1;
+    const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS), shareCostD = f64x2.splat(shareCostS), mcD = f64x2.splat(mcS);
+    for (let g = 0; g < nLeads; g++) {
+      const leadProfitS = rS * load<f64>(leadValuesPtr + (<usize>g << 3));
+      const lead32 = f32x4.splat(<f32>leadProfitS);
+      let best32 = f32x4.splat(-Infinity), maxAbs = zero32;
+      for (let j = 0; j < nPrices4; j += 4) {
+        const pOff = <usize>j << 2;
+        const value = f32x4.add(v128.load(rowShareProfit + pOff), f32x4.mul(v128.load(rowShare + pOff), lead32));
+        best32 = f32x4.pmax(best32, value);
+        maxAbs = f32x4.pmax(maxAbs, f32x4.abs(value));
+      }
+      const scaleS = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
+      const errS = SAFETY * (relS * scaleS + errNS + 8.0 * ULP32 * abs(leadProfitS));
+      const keepAll = !(inRange && scaleS < 1e30 && abs(leadProfitS) < 1e30);
+      const keep = f32x4.splat(<f32>(<f64>maxLane32(best32) - 2.0 * errS));
+      let best: f64 = -Infinity;
+      let bestIdx: i32 = 0;
+      for (let j = 0; j < nPrices4; j += 4) {
+        const pOff = <usize>j << 2;
+        let mask = keepAll ? 15 : i32x4.bitmask(f32x4.ge(f32x4.add(v128.load(rowShareProfit + pOff), f32x4.mul(v128.load(rowShare + pOff), lead32)), keep));
+        while (mask != 0) {
+          const jj = j + ctz(mask);
+          mask &= mask - 1;
+          const cOff = <usize>jj << 3;
+          if (load<i32>(cacheStamp + (<usize>jj << 2)) != stamp) {
+            evaluatePairShare(f64x2.splat(load<f64>(pricesPtr + cOff)), vD, alphaD, shareCostD, mcD, sigmaV);
+            store<f64>(cacheShare + cOff, f64x2.extract_lane(pairShare, 0));
+            store<f64>(cacheProfitNS + cOff, f64x2.extract_lane(pairProfitNS, 0));
+            store<i32>(cacheStamp + (<usize>jj << 2), stamp);
+          }
+          // as evaluatePair: S (Π(p, 0) + r L)
+          const value = load<f64>(cacheShare + cOff) * (load<f64>(cacheProfitNS + cOff) + leadProfitS);
+          if (value > best) { best = value; bestIdx = jj; }
+        }
+      }
+      const out = <usize>g * <usize>leadStride + <usize>i;
+      store<i32>(bestIndexPtr + (out << 2), bestIdx);
+      store<f64>(bestProfitPtr + (out << 3), best);
     }
   }
 }

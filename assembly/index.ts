@@ -1,7 +1,7 @@
 // The promopt kernel module: every kernel family re-exported from one wasm binary.
 export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
-export { priceGridSearch, priceGridSearchScreened, priceTotalsAt } from "./grid";
+export { priceGridSearch, priceGridSearchLeads, priceGridSearchScreened, priceTotalsAt } from "./grid";
 export { exp32Array, expNegAbs32Array, log1pUnit32Array } from "./math32";
 export * from "./gbm";
 export * from "./glm";

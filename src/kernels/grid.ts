@@ -222,6 +222,141 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
   });
 }
 
+export interface LeadGridOptions {
+  prices: readonly number[];
+  sigma: number;
+  /** The lead values L_g (e.g. γ_g L over a sensitivity grid), each finite. */
+  leadValues: readonly number[];
+  groupStarts?: readonly number[];
+  /** Return each group's screened lead totals (see `ScreenedLeadTotals`). */
+  screenTotals?: boolean;
+}
+
+/**
+ * A group's screened totals of Π(p, 1) for any lead value L: broadcasting(L)[p] = shareProfit[p]
+ * + L · shareReferrals[p], within error.shareProfit + L · error.shareReferrals (+ summation, see
+ * `leadCandidatePrices`) of the exact total.
+ */
+export interface ScreenedLeadTotals {
+  /** Σ_i S_i(p) Π_i(p, 0). */
+  shareProfit: Float64Array;
+  /** Σ_i S_i(p) r_i. */
+  shareReferrals: Float64Array;
+  error: { shareProfit: number; shareReferrals: number };
+  /** Σ_i max_p |Π_i(p, 0)| and Σ_i |r_i|: bound the double-precision rounding of the sums. */
+  scale: { shareProfit: number; shareReferrals: number };
+  customers: number;
+}
+
+export interface LeadGridResult {
+  /** Per lead value: each customer's best price index with s = 1 and its profit. */
+  bestIndexS: Int32Array[];
+  bestProfitS: Float64Array[];
+  screenTotals?: ScreenedLeadTotals[];
+}
+
+/**
+ * The s = 1 optimum of every customer for several lead values in one pass: `bestIndexS[g]` and
+ * `bestProfitS[g]` equal priceGridSearch's with leadValue = leadValues[g], bit for bit (S and
+ * Π(p, 0) do not depend on L, so they are screened once).
+ */
+export function priceGridSearchLeads(customers: GridCustomers, options: LeadGridOptions, engine: Engine = getDefaultEngine()): Promise<LeadGridResult> {
+  const { n, groupStarts } = validate(customers, { prices: options.prices, sigma: options.sigma, leadValue: 0, groupStarts: options.groupStarts });
+  const leads = [...options.leadValues];
+  requireFinite('leadValues', leads);
+  const nPrices = options.prices.length, G = leads.length;
+  return engine.exclusive(async (arena) => {
+    const v = arena.copyF64(customers.baselineUtility);
+    const alpha = arena.copyF64(customers.priceSensitivity);
+    const sc = arena.copyF64(customers.shareCost);
+    const r = arena.copyF64(customers.expectedReferrals);
+    const mc = arena.copyF64(customers.marginalCost);
+    const leadBlock = arena.copyF64(leads);
+    const bestIndex = arena.i32(n * G), bestProfit = arena.f64(n * G);
+    const shards = planShards(n, undefined, groupStarts);
+    const m4 = Math.ceil(nPrices / 4) * 4;
+    const grid = Array.from({ length: m4 }, (_, j) => options.prices[Math.min(j, nPrices - 1)]);
+    const prices = arena.copyF64(grid);
+    const prices32 = arena.i32(m4);
+    new Float32Array(arena.runtime.memory.buffer, prices32.ptr, m4).set(grid);
+    const maxAbsPrice = Math.max(...grid.map(Math.abs));
+    const scratch = arena.f64(shards.length * m4 * 5); // 40 bytes per price per shard
+    const totalsRow = 2 * m4 + 4;
+    const totals = options.screenTotals ? arena.f64(shards.length * totalsRow) : undefined;
+    if (totals) arena.viewF64(totals).fill(0);
+    await engine.forShards('priceGridSearchLeads', shards, ({ start, end }, k) => {
+      const o8 = start * 8;
+      return [
+        v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
+        prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, leadBlock.ptr, G,
+        bestIndex.ptr + start * 4, bestProfit.ptr + start * 8, n, scratch.ptr + k * m4 * 40,
+        totals ? totals.ptr + k * totalsRow * 8 : 0,
+      ];
+    }, n * nPrices * Math.max(1, G / 8));
+    const flatIndex = arena.viewI32(bestIndex), flatProfit = arena.viewF64(bestProfit);
+    const result: LeadGridResult = { bestIndexS: [], bestProfitS: [] };
+    for (let g = 0; g < G; g++) {
+      result.bestIndexS.push(flatIndex.slice(g * n, (g + 1) * n));
+      result.bestProfitS.push(flatProfit.slice(g * n, (g + 1) * n));
+    }
+    if (totals) {
+      const partials = arena.viewF64(totals);
+      const groupOf = shardGroups(shards, groupStarts);
+      const groups = groupStarts.map(() => emptyScreenedLeadTotals(nPrices));
+      shards.forEach((shard, k) => {
+        const t = groups[groupOf[k]], base = k * totalsRow;
+        for (let j = 0; j < nPrices; j++) {
+          t.shareProfit[j] += partials[base + j];
+          t.shareReferrals[j] += partials[base + m4 + j];
+        }
+        t.error.shareProfit += partials[base + 2 * m4];
+        t.error.shareReferrals += partials[base + 2 * m4 + 1];
+        t.scale.shareProfit += partials[base + 2 * m4 + 2];
+        t.scale.shareReferrals += partials[base + 2 * m4 + 3];
+        t.customers += shard.end - shard.start;
+      });
+      result.screenTotals = groups;
+    }
+    return result;
+  });
+}
+
+export function emptyScreenedLeadTotals(nPrices: number): ScreenedLeadTotals {
+  return {
+    shareProfit: new Float64Array(nPrices), shareReferrals: new Float64Array(nPrices),
+    error: { shareProfit: 0, shareReferrals: 0 }, scale: { shareProfit: 0, shareReferrals: 0 }, customers: 0,
+  };
+}
+
+/** Adds screened lead totals `b` into `a` (groups that are parts of one market). */
+export function addScreenedLeadTotals(a: ScreenedLeadTotals, b: ScreenedLeadTotals): void {
+  for (let j = 0; j < a.shareProfit.length; j++) {
+    a.shareProfit[j] += b.shareProfit[j];
+    a.shareReferrals[j] += b.shareReferrals[j];
+  }
+  a.error.shareProfit += b.error.shareProfit;
+  a.error.shareReferrals += b.error.shareReferrals;
+  a.scale.shareProfit += b.scale.shareProfit;
+  a.scale.shareReferrals += b.scale.shareReferrals;
+  a.customers += b.customers;
+}
+
+/**
+ * The prices (indices, ascending) whose exact total Σ_i Π_i(p, 1) at lead value L can still be
+ * the largest, from screened lead totals (as `candidatePrices` for the broadcasting row).
+ */
+export function leadCandidatePrices(t: ScreenedLeadTotals, leadValue: number): number[] {
+  const totals = Array.from(t.shareProfit, (a, j) => a + leadValue * t.shareReferrals[j]);
+  const best = Math.max(...totals);
+  const error = t.error.shareProfit + Math.abs(leadValue) * t.error.shareReferrals;
+  // the sums' double-precision rounding (as candidatePrices), plus forming A + L B
+  const scale = t.scale.shareProfit + Math.abs(leadValue) * t.scale.shareReferrals;
+  const slack = 2 * error + 4 * (t.customers + 2) * Number.EPSILON * scale;
+  const keep: number[] = [];
+  for (let j = 0; j < totals.length; j++) if (!(totals[j] < best - slack)) keep.push(j);
+  return keep;
+}
+
 const TOTAL_ROWS = ['traditional', 'broadcasting', 'personalizedRequirement'] as const;
 
 /** The best uniform price of each row of exact totals (first maximum). */
@@ -324,24 +459,29 @@ export function exactTotalsAt(
   });
 }
 
-/** priceTotalsAt over every shard with its group's candidates; reduced per group in shard order. */
-async function totalsAtCandidates(
-  engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[], candidates: readonly (readonly number[])[],
-  options: GridOptions, columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
+/** priceTotalsAt over every shard with its group's (price index, lead value) entries; reduced per group in shard order. */
+async function totalsAtEntries(
+  engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[],
+  entries: readonly (readonly { price: number; lead: number }[])[], options: Pick<GridOptions, 'prices' | 'sigma'>,
+  columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
 ): Promise<PriceTotals[]> {
   const groupOf = shardGroups(shards, groupStarts);
-  // Each group's candidate prices, padded to an even count by repeating the last (the kernel steps by two).
-  const counts = candidates.map((list) => list.length + (list.length % 2));
+  // Each group's entries, padded to an even count by repeating the last (the kernel steps by two).
+  const counts = entries.map((list) => list.length + (list.length % 2));
   const offsets: number[] = [];
   let width = 0;
   for (const c of counts) {
     offsets.push(width);
     width += c;
   }
-  const priceBlock = arena.f64(Math.max(width, 2));
-  const priceView = arena.viewF64(priceBlock);
-  candidates.forEach((list, g) => {
-    for (let c = 0; c < counts[g]; c++) priceView[offsets[g] + c] = options.prices[list[Math.min(c, list.length - 1)]];
+  const priceBlock = arena.f64(Math.max(width, 2)), leadBlock = arena.f64(Math.max(width, 2));
+  const priceView = arena.viewF64(priceBlock), leadView = arena.viewF64(leadBlock);
+  entries.forEach((list, g) => {
+    for (let c = 0; c < counts[g]; c++) {
+      const entry = list[Math.min(c, list.length - 1)];
+      priceView[offsets[g] + c] = options.prices[entry.price];
+      leadView[offsets[g] + c] = entry.lead;
+    }
   });
   const rowOffsets = shards.map((_, k) => 3 * counts[groupOf[k]]);
   const shardBase: number[] = [];
@@ -354,23 +494,70 @@ async function totalsAtCandidates(
   arena.viewF64(exact).fill(0);
   await engine.forShards('priceTotalsAt', shards, ({ start, end }, k) => {
     const o8 = start * 8, g = groupOf[k];
-    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, priceBlock.ptr, 2, options.sigma, options.leadValue, exact.ptr];
+    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, priceBlock.ptr, leadBlock.ptr, 2, options.sigma, exact.ptr];
     return [
       columns.v.ptr + o8, columns.alpha.ptr + o8, columns.sc.ptr + o8, columns.r.ptr + o8, columns.mc.ptr + o8, end - start,
-      priceBlock.ptr + offsets[g] * 8, counts[g], options.sigma, options.leadValue, exact.ptr + shardBase[k] * 8,
+      priceBlock.ptr + offsets[g] * 8, leadBlock.ptr + offsets[g] * 8, counts[g], options.sigma, exact.ptr + shardBase[k] * 8,
     ];
   }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * counts[groupOf[k]], 0));
   const view = arena.viewF64(exact);
-  const out = candidates.map((list) => ({
+  const out = entries.map((list) => ({
     traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
   }));
   shards.forEach((_, k) => {
     const g = groupOf[k], c = counts[g], base = shardBase[k];
     TOTAL_ROWS.forEach((row, r) => {
-      for (let j = 0; j < candidates[g].length; j++) out[g][row][j] += view[base + r * c + j];
+      for (let j = 0; j < entries[g].length; j++) out[g][row][j] += view[base + r * c + j];
     });
   });
   return out;
+}
+
+/** totalsAtEntries for one lead value: totals per group in the order of its candidates. */
+function totalsAtCandidates(
+  engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[], candidates: readonly (readonly number[])[],
+  options: GridOptions, columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
+): Promise<PriceTotals[]> {
+  const entries = candidates.map((list) => list.map((price) => ({ price, lead: options.leadValue })));
+  return totalsAtEntries(engine, arena, shards, groupStarts, entries, options, columns);
+}
+
+/**
+ * exactTotalsAt for several lead values in one kernel pass: `runs[k].candidates[g]` are group
+ * g's price indices at lead value `runs[k].leadValue`; returns totals[k][g] in that order, each
+ * equal to exactTotalsAt's (and the exhaustive kernel's) bit for bit.
+ */
+export function exactTotalsAtLeads(
+  customers: GridCustomers, options: Pick<GridOptions, 'prices' | 'sigma' | 'groupStarts'>,
+  runs: readonly { leadValue: number; candidates: readonly (readonly number[])[] }[], engine: Engine = getDefaultEngine(),
+): Promise<PriceTotals[][]> {
+  const { n, groupStarts } = validate(customers, { ...options, leadValue: 0 });
+  runs.forEach((run, k) => {
+    requireFiniteScalar(`runs[${k}].leadValue`, run.leadValue);
+    if (run.candidates.length !== groupStarts.length) throw badInput(`runs[${k}]: candidates for ${run.candidates.length} groups, but there are ${groupStarts.length}`);
+    run.candidates.forEach((list, g) => list.forEach((j) => {
+      if (!Number.isInteger(j) || j < 0 || j >= options.prices.length) throw badInput(`runs[${k}].candidates[${g}] has price index ${j}, outside 0..${options.prices.length - 1}`);
+    }));
+  });
+  return engine.exclusive(async (arena) => {
+    const columns = {
+      v: arena.copyF64(customers.baselineUtility), alpha: arena.copyF64(customers.priceSensitivity), sc: arena.copyF64(customers.shareCost),
+      r: arena.copyF64(customers.expectedReferrals), mc: arena.copyF64(customers.marginalCost),
+    };
+    const entries = groupStarts.map((_, g) => runs.flatMap((run) => run.candidates[g].map((price) => ({ price, lead: run.leadValue }))));
+    const totals = await totalsAtEntries(engine, arena, planShards(n, undefined, groupStarts), groupStarts, entries, options, columns);
+    // split each group's entries back into runs
+    const at = groupStarts.map(() => 0);
+    return runs.map((run) => run.candidates.map((list, g) => {
+      const from = at[g];
+      at[g] += list.length;
+      const t = totals[g];
+      return {
+        traditional: t.traditional.slice(from, from + list.length), broadcasting: t.broadcasting.slice(from, from + list.length),
+        personalizedRequirement: t.personalizedRequirement.slice(from, from + list.length),
+      };
+    }));
+  });
 }
 
 /** The group of each shard (shards never straddle a group start). */

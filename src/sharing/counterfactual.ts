@@ -31,8 +31,9 @@
 import { badInput } from '../errors.js';
 import { getDefaultEngine, type Engine } from '../parallel/engine.js';
 import {
-  addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedTotals, exactTotalsAt, feasiblePrices, priceGridSearch, REGULAR_PRICE, unionOf,
-  type GridResult, type PriceTotals, type ScreenedTotals, type UniformChoice,
+  addScreenedLeadTotals, addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedLeadTotals, emptyScreenedTotals, exactTotalsAtLeads, feasiblePrices,
+  leadCandidatePrices, priceGridSearch, priceGridSearchLeads, REGULAR_PRICE, unionOf,
+  type GridResult, type LeadGridResult, type PriceTotals, type ScreenedLeadTotals, type ScreenedTotals, type UniformChoice,
 } from '../kernels/grid.js';
 import { readSharingDataChunks } from './data.js';
 import type { Progress } from '../report/progress.js';
@@ -332,7 +333,8 @@ interface MarketState {
   sumPS: number;
   sumPP: number;
   /** Screened totals at L = γ L̂ (the broadcasting row is the one used). */
-  gammaScreened: ScreenedTotals[];
+  /** Screened Σ S Π(p, 0) and Σ S r: the broadcasting totals at every γ L of the sensitivity grid. */
+  leadScreened: ScreenedLeadTotals;
   gammaSumPP: Float64Array;
 }
 
@@ -440,7 +442,7 @@ class FirstPass {
         customers: 0,
         screened: emptyScreenedTotals(nPrices),
         sumPNS: 0, sumPS: 0, sumPP: 0,
-        gammaScreened: this.grid.gamma.map(() => emptyScreenedTotals(nPrices)),
+        leadScreened: emptyScreenedLeadTotals(nPrices),
         gammaSumPP: new Float64Array(this.grid.gamma.length),
       });
     }
@@ -473,8 +475,10 @@ class FirstPass {
     const batch = concatBlocks(blocks);
     const { prices, sigma, leadValue } = this.grid;
     const main = priceGridSearch(batch.customers, { prices, sigma, leadValue, groupStarts: batch.starts, screenTotals: true }, engine);
-    const byGamma = this.grid.gamma.map((g) => priceGridSearch(batch.customers, { prices, sigma, leadValue: g * leadValue, groupStarts: batch.starts, screenTotals: true }, engine));
-    return Promise.all([main, Promise.all(byGamma)]).then(([m, bg]) => () => {
+    // every γ of the sensitivity grid in one pass (S and Π(p, 0) do not depend on the lead value)
+    const byGamma = this.grid.gamma.length === 0 ? undefined
+      : priceGridSearchLeads(batch.customers, { prices, sigma, leadValues: this.grid.gamma.map((g) => g * leadValue), groupStarts: batch.starts, screenTotals: true }, engine);
+    return Promise.all([main, byGamma]).then(([m, bg]) => () => {
       blocks.forEach((block, b) => {
         this.accumulate(block, batch.starts[b], m, b, bg);
         this.blocker.recycle(block);
@@ -482,10 +486,10 @@ class FirstPass {
     });
   }
 
-  private accumulate(block: Block, offset: number, main: GridResult, b: number, byGamma: GridResult[]): void {
+  private accumulate(block: Block, offset: number, main: GridResult, b: number, byGamma: LeadGridResult | undefined): void {
     const state = this.markets[block.market];
     addScreenedTotals(state.screened, main.screenTotals![b]);
-    byGamma.forEach((r, g) => addScreenedTotals(state.gammaScreened[g], r.screenTotals![b]));
+    if (byGamma) addScreenedLeadTotals(state.leadScreened, byGamma.screenTotals![b]);
     const { prices, sigma, leadValue } = this.grid;
     const ac = this.ac;
     const acInverseWidth = leadValue > 0 ? 4 / leadValue : 1;
@@ -548,8 +552,8 @@ class FirstPass {
     state.sumPP += sumPP;
     ac.assigned += assigned;
     ac.atMostLead += atMostLead;
-    for (let g = 0; g < byGamma.length; g++) {
-      const profitS = byGamma[g].bestProfitS;
+    for (let g = 0; byGamma && g < byGamma.bestProfitS.length; g++) {
+      const profitS = byGamma.bestProfitS[g];
       let sum = 0;
       for (let i = 0; i < block.n; i++) {
         const pg = profitS[offset + i], pn = bestProfitNS[offset + i];
@@ -581,7 +585,7 @@ function concatBlocks(blocks: Block[]) {
 
 /**
  * Exact per-market totals at the candidate prices: the data are read and cut into blocks again
- * exactly as in pass 1, each block's totals come from the kernel (exactTotalsAt, which sums as
+ * exactly as in pass 1, each block's totals come from the kernel (exactTotalsAtLeads, which sums as
  * the exhaustive kernel does) and are added per market in block order — the order pass 1 used.
  */
 async function exactUniformTotals(
@@ -604,13 +608,14 @@ async function exactUniformTotals(
     for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
       const batchBlocks = blocks.slice(b, b + BATCH_BLOCKS);
       const batch = concatBlocks(batchBlocks);
-      const options = { prices, sigma, groupStarts: batch.starts };
-      const totals = await exactTotalsAt(batch.customers, { ...options, leadValue }, batchBlocks.map((block) => candidates[block.market]), engine);
+      // the main lead value and every γ L in one kernel pass over the batch
+      const runs = [
+        { leadValue, candidates: batchBlocks.map((block) => candidates[block.market]) },
+        ...gammaCandidates.map((lists, g) => ({ leadValue: grid.gamma[g] * leadValue, candidates: batchBlocks.map((block) => lists[block.market]) })),
+      ];
+      const [totals, ...byGamma] = await exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, runs, engine);
       batchBlocks.forEach((block, k) => add(main[block.market], totals[k]));
-      for (let g = 0; g < gammaCandidates.length; g++) {
-        const byGamma = await exactTotalsAt(batch.customers, { ...options, leadValue: grid.gamma[g] * leadValue }, batchBlocks.map((block) => gammaCandidates[g][block.market]), engine);
-        batchBlocks.forEach((block, k) => add(gammaTotals[g][block.market], byGamma[k]));
-      }
+      byGamma.forEach((t, g) => batchBlocks.forEach((block, k) => add(gammaTotals[g][block.market], t[k])));
       batchBlocks.forEach((block) => blocker.recycle(block));
     }
   };
@@ -684,7 +689,7 @@ export async function counterfactual(
   // Uniform prices: exact totals at each market's candidate prices (a second read of the data).
   const rowOf = { UNS: 'traditional', US: 'broadcasting', UP: 'personalizedRequirement' } as const;
   const candidates = markets.map((s) => unionOf(UNIFORM.map((scheme) => candidatePrices(s.screened, rowOf[scheme]))));
-  const gammaCandidates = gamma.map((_, g) => markets.map((s) => candidatePrices(s.gammaScreened[g], 'broadcasting')));
+  const gammaCandidates = gamma.map((g) => markets.map((s) => leadCandidatePrices(s.leadScreened, g * leadValue)));
   const exact = await exactUniformTotals(source, params, grid, options, engine, candidates, gammaCandidates);
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
   const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
@@ -721,12 +726,12 @@ export async function counterfactual(
       const p = chunkPrimitives(params, chunk, source.marketNames, done);
       const cn = chunk.market.length;
       let main: GridResult | undefined;
-      const byGamma: GridResult[] = [];
+      let byGamma: LeadGridResult | undefined;
       const customers = { ...p, marginalCost: chunk.marginalCost };
       if (gradients) {
         if (!chunk.covariates && k > 0) throw badInput('delta-method SEs need the covariates, not only the primitives');
         main = await priceGridSearch(customers, { prices, sigma: params.sigma, leadValue }, engine);
-        for (const g of gamma) byGamma.push(await priceGridSearch(customers, { prices, sigma: params.sigma, leadValue: g * leadValue }, engine));
+        if (gamma.length > 0) byGamma = await priceGridSearchLeads(customers, { prices, sigma: params.sigma, leadValues: gamma.map((g) => g * leadValue) }, engine);
       }
       for (let i = 0; i < cn; i++) {
         const m = chunk.market[i];
@@ -754,7 +759,7 @@ export async function counterfactual(
         for (let g = 0; g < gamma.length; g++) {
           const lead = gamma[g] * leadValue;
           at(prices[gammaUSIndex[g][m]], 1, lead, gammaGradients![g].US, d, gamma[g]);
-          if (byGamma[g].bestProfitS[i] >= byGamma[g].bestProfitNS[i]) at(prices[byGamma[g].bestIndexS[i]], 1, lead, gammaGradients![g].PP, d, gamma[g]);
+          if (byGamma!.bestProfitS[g][i] >= main.bestProfitNS[i]) at(prices[byGamma!.bestIndexS[g][i]], 1, lead, gammaGradients![g].PP, d, gamma[g]);
           else gammaGradients![g].PP.add(d0, pNS, xs);
         }
       }

@@ -1,6 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { feasiblePrices, priceGridSearch, priceGridSearchReference, type GridCustomers, type GridOptions } from '../../src/kernels/grid.js';
+import {
+  feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, type GridCustomers, type GridOptions,
+} from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
 
 test('feasible prices: 56 integers up to 188 ending in 5, 8 or 9', () => {
@@ -145,6 +147,36 @@ test('screened search equals the exhaustive kernel bit for bit across σ and lea
       }
     }
   });
+});
+
+test('one pass for many lead values equals priceGridSearch at each lead value, bit for bit; its lead totals keep the exact uniform argmax', async () => {
+  const mixed = adversarialCustomers(16_000, 71);
+  const random = randomCustomers(30_001, 72);
+  const leads = [0, 12.5, 125.742, 251.484, 3000];
+  for (const [label, customers, prices, sigma] of [
+    ['random', random, feasiblePrices(), 18.858], ['adversarial', mixed, feasiblePrices(), 18.858],
+    ['adversarial, σ = 2, odd grid', mixed, feasiblePrices(61), 2], ['random, σ = −1.5', random, [10, 10.5, 11, 40, 41, 99.9, 100], -1.5],
+  ] as const) {
+    const groupStarts = [0, 5000, 12_000];
+    await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+      const many = await priceGridSearchLeads(customers, { prices, sigma, leadValues: leads, groupStarts, screenTotals: true }, engine);
+      for (let g = 0; g < leads.length; g++) {
+        const one = await priceGridSearch(customers, { prices, sigma, leadValue: leads[g], exhaustive: true, totals: true, groupStarts }, engine);
+        for (let i = 0; i < one.bestIndexS.length; i++) {
+          if (many.bestIndexS[g][i] !== one.bestIndexS[i] || !Object.is(many.bestProfitS[g][i], one.bestProfitS[i])) {
+            assert.unreachable(`${label}, L = ${leads[g]}, customer ${i}: (${many.bestIndexS[g][i]}, ${many.bestProfitS[g][i]}) vs (${one.bestIndexS[i]}, ${one.bestProfitS[i]})`);
+          }
+        }
+        one.totals!.forEach((t, group) => {
+          let argmax = 0;
+          for (let j = 1; j < t.broadcasting.length; j++) if (t.broadcasting[j] > t.broadcasting[argmax]) argmax = j;
+          const kept = leadCandidatePrices(many.screenTotals![group], leads[g]);
+          assert.ok(kept.includes(argmax), `${label}, L = ${leads[g]}, group ${group}: exact argmax ${argmax} not among ${kept}`);
+          assert.ok(kept.length <= Math.max(4, prices.length / 3) || label.startsWith('adversarial'), `${label}: ${kept.length} candidates`);
+        });
+      }
+    });
+  }
 });
 
 for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['adversarial', adversarialCustomers(40_000, 53)]] as const) {

@@ -182,6 +182,19 @@ test('sensitivity curve: γ = 1 is the main run; the lift is PP over the better 
   assert.ok(s.PP[2] >= s.PP[1] && s.US[2] >= s.US[1], 'profits rise with the lead value');
 });
 
+test('sensitivity curve at every γ equals a separate run with lead value γ L, bit for bit (the one-pass lead kernel)', async () => {
+  const { data, params } = smallExperiment(2500, 6);
+  const gammaGrid = [0, 0.3, 0.7, 1.3, 2];
+  await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+    const res = await counterfactual(tableSource(data, params), params, { gammaGrid, blockSize: 128 }, engine);
+    for (let g = 0; g < gammaGrid.length; g++) {
+      const alone = await counterfactual(tableSource(data, params), params, { gammaGrid: [], leadValue: gammaGrid[g] * params.L, blockSize: 128 }, engine);
+      assert.is(res.sensitivity!.PP[g], alone.schemes.PP.profit, `γ = ${gammaGrid[g]}: PP`);
+      assert.is(res.sensitivity!.US[g], alone.schemes.US.profit, `γ = ${gammaGrid[g]}: US`);
+    }
+  });
+});
+
 test('the paper design: integrated personalization beats every isolated scheme, most customers broadcast', async () => {
   const { data, params } = simulateSharing({ design: 'paper', seed: 11 });
   const res = await withEngine({ threads: 2 }, (engine) => counterfactual(tableSource(data, params), params, { gammaGrid: [] }, engine));
