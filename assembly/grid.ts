@@ -400,7 +400,7 @@ function evaluatePairShare(price: v128, v: v128, alpha: v128, shareCost: v128, m
  * the best are re-evaluated in double precision from S and Π(p, 0) computed once per price.
  *
  * Outputs: bestIndex / bestProfit, lead-major: customer i's result for L_g at element
- * g * leadStride + i (leadStride ≥ n: the caller's whole population when this is one shard of it). scratchPtr: 40 nPrices4 bytes
+ * g * leadStride + i (leadStride ≥ n: the caller's whole population when this is one shard of it). scratchPtr: 44 nPrices4 bytes
  * private to this call. When totalsPtr != 0, adds per price Σ S Π(p, 0) and Σ S r (f32 values
  * summed in f64; rows of nPrices4), then Σ of their per-customer error bounds (2 numbers) and
  * Σ max|Π(p, 0)|, Σ |r| (for the summation error): screened totals of Π(p, 1) at any L are
@@ -421,6 +421,7 @@ export function priceGridSearchLeads(
   const cacheShare = rowShareProfit + (<usize>nPrices4 << 2);
   const cacheProfitNS = cacheShare + (<usize>nPrices4 << 3);
   const cacheStamp = cacheProfitNS + (<usize>nPrices4 << 3);
+  const rowValue = cacheStamp + (<usize>nPrices4 << 2);
   for (let j = 0; j < nPrices4; j++) store<i32>(cacheStamp + (<usize>j << 2), 0);
   const rowBytes = <usize>nPrices4 << 3;
   for (let i = 0; i < n; i++) {
@@ -481,6 +482,7 @@ export function priceGridSearchLeads(
       for (let j = 0; j < nPrices4; j += 4) {
         const pOff = <usize>j << 2;
         const value = f32x4.add(v128.load(rowShareProfit + pOff), f32x4.mul(v128.load(rowShare + pOff), lead32));
+        v128.store(rowValue + pOff, value);
         best32 = f32x4.pmax(best32, value);
         maxAbs = f32x4.pmax(maxAbs, f32x4.abs(value));
       }
@@ -492,16 +494,19 @@ export function priceGridSearchLeads(
       let bestIdx: i32 = 0;
       for (let j = 0; j < nPrices4; j += 4) {
         const pOff = <usize>j << 2;
-        let mask = keepAll ? 15 : i32x4.bitmask(f32x4.ge(f32x4.add(v128.load(rowShareProfit + pOff), f32x4.mul(v128.load(rowShare + pOff), lead32)), keep));
+        let mask = keepAll ? 15 : i32x4.bitmask(f32x4.ge(v128.load(rowValue + pOff), keep));
         while (mask != 0) {
           const jj = j + ctz(mask);
           mask &= mask - 1;
           const cOff = <usize>jj << 3;
           if (load<i32>(cacheStamp + (<usize>jj << 2)) != stamp) {
-            evaluatePairShare(f64x2.splat(load<f64>(pricesPtr + cOff)), vD, alphaD, shareCostD, mcD, sigmaV);
-            store<f64>(cacheShare + cOff, f64x2.extract_lane(pairShare, 0));
-            store<f64>(cacheProfitNS + cOff, f64x2.extract_lane(pairProfitNS, 0));
-            store<i32>(cacheStamp + (<usize>jj << 2), stamp);
+            // the even/odd pair holding jj: both lanes of one evaluation (the neighbour is often kept too)
+            const even = <usize>(jj & ~1) << 3;
+            evaluatePairShare(v128.load(pricesPtr + even), vD, alphaD, shareCostD, mcD, sigmaV);
+            v128.store(cacheShare + even, pairShare);
+            v128.store(cacheProfitNS + even, pairProfitNS);
+            store<i32>(cacheStamp + (<usize>(jj & ~1) << 2), stamp);
+            store<i32>(cacheStamp + (<usize>(jj | 1) << 2), stamp);
           }
           // as evaluatePair: S (Π(p, 0) + r L)
           const value = load<f64>(cacheShare + cOff) * (load<f64>(cacheProfitNS + cOff) + leadProfitS);

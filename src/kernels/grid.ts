@@ -280,7 +280,7 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
     const prices32 = arena.i32(m4);
     new Float32Array(arena.runtime.memory.buffer, prices32.ptr, m4).set(grid);
     const maxAbsPrice = Math.max(...grid.map(Math.abs));
-    const scratch = arena.f64(shards.length * m4 * 5); // 40 bytes per price per shard
+    const scratch = arena.f64(shards.length * m4 * 6); // 44 bytes per price per shard used
     const totalsRow = 2 * m4 + 4;
     const totals = options.screenTotals ? arena.f64(shards.length * totalsRow) : undefined;
     if (totals) arena.viewF64(totals).fill(0);
@@ -289,7 +289,7 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
       return [
         v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
         prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, leadBlock.ptr, G,
-        bestIndex.ptr + start * 4, bestProfit.ptr + start * 8, n, scratch.ptr + k * m4 * 40,
+        bestIndex.ptr + start * 4, bestProfit.ptr + start * 8, n, scratch.ptr + k * m4 * 48,
         totals ? totals.ptr + k * totalsRow * 8 : 0,
       ];
     }, n * nPrices * Math.max(1, G / 8));
