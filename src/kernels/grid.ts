@@ -210,9 +210,10 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       }, n * m);
     }
     const result: GridResult = {
-      bestIndexNS: clampIndex(arena.viewI32(idxNS).slice(), nPrices),
+      // the padding repeats the last price, which never wins a strict comparison: no index reaches it
+      bestIndexNS: arena.viewI32(idxNS).slice(),
       bestProfitNS: arena.viewF64(profitNS).slice(),
-      bestIndexS: clampIndex(arena.viewI32(idxS).slice(), nPrices),
+      bestIndexS: arena.viewI32(idxS).slice(),
       bestProfitS: arena.viewF64(profitS).slice(),
     };
     if (totals) result.totals = reduceTotals(arena.viewF64(totals), shards, groupStarts, m, nPrices);
@@ -567,11 +568,6 @@ function shardGroups(shards: readonly Shard[], groupStarts: readonly number[]): 
     while (g + 1 < groupStarts.length && shard.start >= groupStarts[g + 1]) g++;
     return g;
   });
-}
-
-function clampIndex(idx: Int32Array, nPrices: number): Int32Array {
-  for (let i = 0; i < idx.length; i++) if (idx[i] >= nPrices) idx[i] = nPrices - 1;
-  return idx;
 }
 
 /** Sums shard partials into group totals, in shard order (deterministic for any thread count). */

@@ -120,6 +120,8 @@ for (const [label, customers] of [['random', randomCustomers(200_003, 41)], ['ad
           const a = screened[key], b = exhaustive[key];
           for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${key}[${i}]: screened ${a[i]} vs exhaustive ${b[i]}`);
         }
+        // an odd grid is padded by repeating its last price: the padding is never the answer
+        for (const index of [screened.bestIndexNS, screened.bestIndexS]) for (const j of index) if (j < 0 || j >= prices.length) assert.unreachable(`index ${j} outside the grid`);
       });
     });
   }
