@@ -10,8 +10,8 @@
 //   the best one, and re-evaluates only those in double precision with the same code as the
 //   exhaustive kernel. The true (double-precision) argmax is always kept, so the result is the
 //   exhaustive search's.
-import { expVec, log1pUnitVec, vc, C_ONE, C_TWO } from "./math";
-import { expNegAbs32, log1pUnit32 } from "./math32";
+import { expVec, logisticVec, softplusVec, vc, C_TWO } from "./math";
+import { expNegAbs32, logistic32, softplus32 } from "./math32";
 
 // Results of evaluatePair (wasm globals are per instance, so per thread).
 let pairProfitNS: v128 = f64x2.splat(0);
@@ -21,16 +21,11 @@ let pairProfitS: v128 = f64x2.splat(0);
 // @ts-ignore: decorator
 @inline
 function evaluatePair(price: v128, v: v128, alpha: v128, shareCost: v128, leadProfit: v128, mc: v128, sigma: v128): void {
-  const zero = f64x2.splat(0.0);
   const u = f64x2.sub(v, f64x2.mul(alpha, price));
   const e = expVec(f64x2.neg(f64x2.abs(u)));
-  const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
-  const demand = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(u, zero));
-  const continuation = f64x2.add(f64x2.pmax(u, zero), log1pUnitVec(e));
-  const z = f64x2.mul(sigma, f64x2.sub(continuation, shareCost));
-  const e2 = expVec(f64x2.neg(f64x2.abs(z)));
-  const inv2 = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e2));
-  const share = v128.bitselect(inv2, f64x2.mul(e2, inv2), f64x2.ge(z, zero));
+  const demand = logisticVec(u, e);
+  const z = f64x2.mul(sigma, f64x2.sub(softplusVec(u, e), shareCost));
+  const share = logisticVec(z, expVec(f64x2.neg(f64x2.abs(z))));
   const profitNS = f64x2.mul(demand, f64x2.sub(price, mc));
   pairProfitNS = profitNS;
   pairProfitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
@@ -103,6 +98,29 @@ function storeBest(best: v128, bestIdx: v128, indexPtr: usize, profitPtr: usize)
 // @ts-ignore: decorator
 @inline const SAFETY: f64 = 4.0;
 
+// Results of screenErrors (per instance, so per thread).
+let errReach: f64 = 0, errRelNS: f64 = 0, errRelS: f64 = 0, errMarginAbs: f64 = 0;
+
+/**
+ * Error bounds of one customer's f32 profits (first order in the unit roundoff u = 2^-24):
+ *   inputs and u = v − αp: |δu| ≤ 4u (|v| + |α| pmax + 1) (errReach = |v| + |α| pmax + 1); D and
+ *   EU inherit it (|D'| ≤ D); z = σ (EU − SC): |δz| ≤ σ (|δu| + 4u (|EU| + |SC|)) + ...; S
+ *   inherits |δz| relative; p − mc: absolute 2u (pmax + |mc|) (errMarginAbs); exp/log/div
+ *   roundings: 16u relative; e^−|u| and e^−|z| floored at e^−87 ≈ 1.6e-38: absolute errors far
+ *   inside the margin term. errRelNS, errRelS: relative errors of Π(p, 0) and of S.
+ */
+// @ts-ignore: decorator
+@inline
+function screenErrors(vS: f64, alphaS: f64, shareCostS: f64, mcS: f64, maxAbsPrice: f64, sigma: f64): void {
+  const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
+  const du = 4.0 * ULP32 * reach;
+  const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));
+  errReach = reach;
+  errRelNS = du + 16.0 * ULP32;
+  errRelS = errRelNS + dz + 16.0 * ULP32;
+  errMarginAbs = 2.0 * ULP32 * (maxAbsPrice + abs(mcS));
+}
+
 @inline function maxLane32(x: v128): f32 {
   const m = f32x4.pmax(x, v128.shuffle<f32>(x, x, 2, 3, 0, 1));
   return max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1));
@@ -150,17 +168,8 @@ export function priceGridSearchScreened(
     // Pass 1: every price in f32.
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
-    // Error bounds of the f32 profits (first order in the unit roundoff u = 2^-24):
-    //   inputs and u = v − αp: |δu| ≤ 4u (|v| + |α| pmax + 1); D and EU inherit it (|D'| ≤ D);
-    //   z = σ (EU − SC): |δz| ≤ σ (|δu| + 4u (|EU| + |SC|)) + ...; S inherits |δz| relative;
-    //   p − mc: absolute 2u (pmax + |mc|); exp/log/div roundings: 16u relative; e^−|u| and
-    //   e^−|z| floored at e^−87 ≈ 1.6e-38: absolute errors far inside the 2u (pmax + |mc|) term.
-    const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
-    const du = 4.0 * ULP32 * reach;
-    const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));
-    const relNS = du + 16.0 * ULP32;
-    const relS = relNS + dz + 16.0 * ULP32;
-    const marginAbs = 2.0 * ULP32 * (maxAbsPrice + abs(mcS));
+    screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);
+    const reach = errReach, relNS = errRelNS, relS = errRelS, marginAbs = errMarginAbs;
     const inRange = reach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
     let maxNS = minusInf32, maxS = minusInf32;
     let scaleNS: f64, scaleS: f64;
@@ -172,8 +181,7 @@ export function priceGridSearchScreened(
         const price = v128.load(prices32Ptr + pOff);
         const u = f32x4.sub(v, f32x4.mul(alpha, price));
         const e = expNegAbs32(u);
-        const inv = f32x4.div(one32, f32x4.add(one32, e));
-        const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
+        const demand = logistic32(u, e);
         const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
         v128.store(screenNS + pOff, profitNS);
         v128.store(screenS + pOff, minusInf32);
@@ -223,13 +231,9 @@ export function priceGridSearchScreened(
         const price = v128.load(prices32Ptr + pOff);
         const u = f32x4.sub(v, f32x4.mul(alpha, price));
         const e = expNegAbs32(u);
-        const inv = f32x4.div(one32, f32x4.add(one32, e));
-        const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
-        const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
-        const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
-        const e2 = expNegAbs32(z);
-        const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
-        const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+        const demand = logistic32(u, e);
+        const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
+        const share = logistic32(z, expNegAbs32(z));
         const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
         const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
         v128.store(screenNS + pOff, profitNS);
@@ -297,13 +301,9 @@ let lastProfitS: v128 = f32x4.splat(0);
 @inline
 function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE: usize, shareCost: v128, leadProfit: v128, sigma32: v128): v128 {
   const pOff = <usize>j << 2;
-  const zero32 = f32x4.splat(0), one32 = f32x4.splat(1);
   const u = v128.load(rowU + pOff), e = v128.load(rowE + pOff);
-  const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
-  const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
-  const e2 = expNegAbs32(z);
-  const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
-  const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+  const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
+  const share = logistic32(z, expNegAbs32(z));
   const profitS = f32x4.mul(share, f32x4.add(v128.load(screenNS + pOff), leadProfit));
   v128.store(screenS + pOff, profitS);
   lastProfitS = profitS;
@@ -378,16 +378,11 @@ let pairShare: v128 = f64x2.splat(0);
 // @ts-ignore: decorator
 @inline
 function evaluatePairShare(price: v128, v: v128, alpha: v128, shareCost: v128, mc: v128, sigma: v128): void {
-  const zero = f64x2.splat(0.0);
   const u = f64x2.sub(v, f64x2.mul(alpha, price));
   const e = expVec(f64x2.neg(f64x2.abs(u)));
-  const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
-  const demand = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(u, zero));
-  const continuation = f64x2.add(f64x2.pmax(u, zero), log1pUnitVec(e));
-  const z = f64x2.mul(sigma, f64x2.sub(continuation, shareCost));
-  const e2 = expVec(f64x2.neg(f64x2.abs(z)));
-  const inv2 = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e2));
-  pairShare = v128.bitselect(inv2, f64x2.mul(e2, inv2), f64x2.ge(z, zero));
+  const demand = logisticVec(u, e);
+  const z = f64x2.mul(sigma, f64x2.sub(softplusVec(u, e), shareCost));
+  pairShare = logisticVec(z, expVec(f64x2.neg(f64x2.abs(z))));
   pairProfitNS = f64x2.mul(demand, f64x2.sub(price, mc));
 }
 
@@ -436,26 +431,17 @@ export function priceGridSearchLeads(
       const price = v128.load(prices32Ptr + pOff);
       const u = f32x4.sub(v, f32x4.mul(alpha, price));
       const e = expNegAbs32(u);
-      const inv = f32x4.div(one32, f32x4.add(one32, e));
-      const demand = v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(u, zero32));
+      const demand = logistic32(u, e);
       const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
-      const continuation = f32x4.add(f32x4.pmax(u, zero32), log1pUnit32(e));
-      const z = f32x4.mul(sigma32, f32x4.sub(continuation, shareCost));
-      const e2 = expNegAbs32(z);
-      const inv2 = f32x4.div(one32, f32x4.add(one32, e2));
-      const share = v128.bitselect(inv2, f32x4.mul(e2, inv2), f32x4.ge(z, zero32));
+      const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
+      const share = logistic32(z, expNegAbs32(z));
       v128.store(rowShare + pOff, share);
       v128.store(rowShareProfit + pOff, f32x4.mul(share, profitNS));
       maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
     }
-    // The error analysis of priceGridSearchScreened, with |S Π(p, 0)| ≤ max |Π(p, 0)| and the lead
-    // term S r L_g bounded relative to |r L_g|.
-    const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
-    const du = 4.0 * ULP32 * reach;
-    const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));
-    const relNS = du + 16.0 * ULP32;
-    const relS = relNS + dz + 16.0 * ULP32;
-    const marginAbs = 2.0 * ULP32 * (maxAbsPrice + abs(mcS));
+    // screenErrors, with |S Π(p, 0)| ≤ max |Π(p, 0)| and the lead term S r L_g bounded relative to |r L_g|
+    screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);
+    const reach = errReach, relNS = errRelNS, relS = errRelS, marginAbs = errMarginAbs;
     const scaleNS = <f64>maxLane32(maxAbsNS) * 1.001 + 1e-30;
     const errNS = SAFETY * (relNS * scaleNS + marginAbs);
     const errA = SAFETY * (relS * scaleNS + errNS);

@@ -199,6 +199,21 @@ export function log1pUnitVec(t: v128): v128 {
 }
 
 
+/** Λ(x) given e = exp(−|x|) (both lanes): e/(1+e) below zero, 1/(1+e) from zero up. */
+// @ts-ignore: decorator
+@inline
+export function logisticVec(x: v128, e: v128): v128 {
+  const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
+  return v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(x, f64x2.splat(0.0)));
+}
+
+/** softplus(x) = max(x, 0) + log1p(e) given e = exp(−|x|). */
+// @ts-ignore: decorator
+@inline
+export function softplusVec(x: v128, e: v128): v128 {
+  return f64x2.add(f64x2.pmax(x, f64x2.splat(0.0)), log1pUnitVec(e));
+}
+
 // Scalar versions built on the vector ones so that a tail element is computed exactly
 // like the same element inside a vector.
 // @ts-ignore: decorator

@@ -128,6 +128,22 @@ export function log1pCore32(f: v128, s: v128): v128 {
   return f32x4.sub(f, f32x4.sub(hfsq, f32x4.mul(s, f32x4.add(hfsq, R))));
 }
 
+/** Λ(x) given e = e^−|x| (four lanes), as logisticVec. */
+// @ts-ignore: decorator
+@inline
+export function logistic32(x: v128, e: v128): v128 {
+  const one = f32x4.splat(1);
+  const inv = f32x4.div(one, f32x4.add(one, e));
+  return v128.bitselect(inv, f32x4.mul(e, inv), f32x4.ge(x, f32x4.splat(0)));
+}
+
+/** softplus(x) given e = e^−|x| (e in [0, 1]), as softplusVec. */
+// @ts-ignore: decorator
+@inline
+export function softplus32(x: v128, e: v128): v128 {
+  return f32x4.add(f32x4.pmax(x, f32x4.splat(0)), log1pUnit32(e));
+}
+
 /** Element-wise exp32 / log1p32 over f32 arrays whose length is a multiple of 4 (for tests). */
 export function exp32Array(xPtr: usize, n: i32, outPtr: usize): void {
   for (let i = 0; i < n; i += 4) v128.store(outPtr + (<usize>i << 2), exp32(v128.load(xPtr + (<usize>i << 2))));

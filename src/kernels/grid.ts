@@ -149,11 +149,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
   const padded = nPrices % 2 === 0 ? [...options.prices] : [...options.prices, options.prices[nPrices - 1]];
   const m = padded.length;
   return engine.exclusive(async (arena) => {
-    const v = arena.copyF64(customers.baselineUtility);
-    const alpha = arena.copyF64(customers.priceSensitivity);
-    const sc = arena.copyF64(customers.shareCost);
-    const r = arena.copyF64(customers.expectedReferrals);
-    const mc = arena.copyF64(customers.marginalCost);
+    const { v, alpha, sc, r, mc } = copyColumns(arena, customers);
     const idxNS = arena.i32(n), profitNS = arena.f64(n), idxS = arena.i32(n), profitS = arena.f64(n);
     const shards = planShards(n, undefined, groupStarts);
     const screening = !options.totals && !options.exhaustive;
@@ -267,11 +263,7 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
   requireFinite('leadValues', leads);
   const nPrices = options.prices.length, G = leads.length;
   return engine.exclusive(async (arena) => {
-    const v = arena.copyF64(customers.baselineUtility);
-    const alpha = arena.copyF64(customers.priceSensitivity);
-    const sc = arena.copyF64(customers.shareCost);
-    const r = arena.copyF64(customers.expectedReferrals);
-    const mc = arena.copyF64(customers.marginalCost);
+    const { v, alpha, sc, r, mc } = copyColumns(arena, customers);
     const leadBlock = arena.copyF64(leads);
     const bestIndex = arena.i32(n * G), bestProfit = arena.f64(n * G);
     const shards = planShards(n, undefined, groupStarts);
@@ -452,10 +444,7 @@ export function exactTotalsAt(
     if (!Number.isInteger(j) || j < 0 || j >= options.prices.length) throw badInput(`candidates[${g}] has price index ${j}, outside 0..${options.prices.length - 1}`);
   }));
   return engine.exclusive(async (arena) => {
-    const columns = {
-      v: arena.copyF64(customers.baselineUtility), alpha: arena.copyF64(customers.priceSensitivity), sc: arena.copyF64(customers.shareCost),
-      r: arena.copyF64(customers.expectedReferrals), mc: arena.copyF64(customers.marginalCost),
-    };
+    const columns = copyColumns(arena, customers);
     return totalsAtCandidates(engine, arena, planShards(n, undefined, groupStarts), groupStarts, candidates, options, columns);
   });
 }
@@ -464,7 +453,7 @@ export function exactTotalsAt(
 async function totalsAtEntries(
   engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[],
   entries: readonly (readonly { price: number; lead: number }[])[], options: Pick<GridOptions, 'prices' | 'sigma'>,
-  columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
+  columns: Columns,
 ): Promise<PriceTotals[]> {
   const groupOf = shardGroups(shards, groupStarts);
   // Each group's entries, padded to an even count by repeating the last (the kernel steps by two).
@@ -517,7 +506,7 @@ async function totalsAtEntries(
 /** totalsAtEntries for one lead value: totals per group in the order of its candidates. */
 function totalsAtCandidates(
   engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[], candidates: readonly (readonly number[])[],
-  options: GridOptions, columns: Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>,
+  options: GridOptions, columns: Columns,
 ): Promise<PriceTotals[]> {
   const entries = candidates.map((list) => list.map((price) => ({ price, lead: options.leadValue })));
   return totalsAtEntries(engine, arena, shards, groupStarts, entries, options, columns);
@@ -541,10 +530,7 @@ export function exactTotalsAtLeads(
     }));
   });
   return engine.exclusive(async (arena) => {
-    const columns = {
-      v: arena.copyF64(customers.baselineUtility), alpha: arena.copyF64(customers.priceSensitivity), sc: arena.copyF64(customers.shareCost),
-      r: arena.copyF64(customers.expectedReferrals), mc: arena.copyF64(customers.marginalCost),
-    };
+    const columns = copyColumns(arena, customers);
     const entries = groupStarts.map((_, g) => runs.flatMap((run) => run.candidates[g].map((price) => ({ price, lead: run.leadValue }))));
     const totals = await totalsAtEntries(engine, arena, planShards(n, undefined, groupStarts), groupStarts, entries, options, columns);
     // split each group's entries back into runs
@@ -559,6 +545,16 @@ export function exactTotalsAtLeads(
       };
     }));
   });
+}
+
+type Columns = Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>;
+
+/** The customers' five columns copied into the arena (the one copy the kernels' inputs make). */
+function copyColumns(arena: Arena, customers: GridCustomers): Columns {
+  return {
+    v: arena.copyF64(customers.baselineUtility), alpha: arena.copyF64(customers.priceSensitivity), sc: arena.copyF64(customers.shareCost),
+    r: arena.copyF64(customers.expectedReferrals), mc: arena.copyF64(customers.marginalCost),
+  };
 }
 
 /** The group of each shard (shards never straddle a group start). */
