@@ -181,8 +181,7 @@ export function priceGridSearchScreened(
         const price = v128.load(prices32Ptr + pOff);
         const u = f32x4.sub(v, f32x4.mul(alpha, price));
         const e = expNegAbs32(u);
-        const demand = logistic32(u, e);
-        const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+        const profitNS = f32x4.mul(logistic32(u, e), f32x4.sub(price, mc));
         v128.store(screenNS + pOff, profitNS);
         v128.store(screenS + pOff, minusInf32);
         v128.store(rowU + pOff, u);
@@ -407,10 +406,7 @@ export function priceGridSearchLeads(
   leadValuesPtr: usize, nLeads: i32, bestIndexPtr: usize, bestProfitPtr: usize, leadStride: i32, scratchPtr: usize, totalsPtr: usize,
 ): void {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0 && nLeads >= 0 && leadStride >= n);
-  const sigmaV = f64x2.splat(sigma);
-  const sigma32 = f32x4.splat(<f32>sigma);
-  const zero32 = f32x4.splat(0);
-  const one32 = f32x4.splat(1);
+  const sigmaV = f64x2.splat(sigma), sigma32 = f32x4.splat(<f32>sigma), zero32 = f32x4.splat(0);
   const rowShare = scratchPtr;
   const rowShareProfit = rowShare + (<usize>nPrices4 << 2);
   const cacheShare = rowShareProfit + (<usize>nPrices4 << 2);
@@ -431,8 +427,7 @@ export function priceGridSearchLeads(
       const price = v128.load(prices32Ptr + pOff);
       const u = f32x4.sub(v, f32x4.mul(alpha, price));
       const e = expNegAbs32(u);
-      const demand = logistic32(u, e);
-      const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+      const profitNS = f32x4.mul(logistic32(u, e), f32x4.sub(price, mc));
       const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
       const share = logistic32(z, expNegAbs32(z));
       v128.store(rowShare + pOff, share);

@@ -158,13 +158,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     let uniform: UniformBest[] | undefined;
     let screened: ScreenedTotals[] | undefined;
     if (screening) {
-      // Both copies of the grid padded to a multiple of 4 with the last price (never a strict winner).
-      const m4 = Math.ceil(nPrices / 4) * 4;
-      const grid = Array.from({ length: m4 }, (_, j) => options.prices[Math.min(j, nPrices - 1)]);
-      const prices = arena.copyF64(grid);
-      const prices32 = arena.i32(m4);
-      new Float32Array(arena.runtime.memory.buffer, prices32.ptr, m4).set(grid);
-      const maxAbsPrice = Math.max(...grid.map(Math.abs));
+      const { m4, prices, prices32, maxAbsPrice } = screenGrid(arena, options.prices);
       const scratch = arena.f64(shards.length * m4 * 2); // 16 bytes per price per shard: four f32 rows (profits, u, e^−|u|)
       const screenRow = 3 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
@@ -267,12 +261,7 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
     const leadBlock = arena.copyF64(leads);
     const bestIndex = arena.i32(n * G), bestProfit = arena.f64(n * G);
     const shards = planShards(n, undefined, groupStarts);
-    const m4 = Math.ceil(nPrices / 4) * 4;
-    const grid = Array.from({ length: m4 }, (_, j) => options.prices[Math.min(j, nPrices - 1)]);
-    const prices = arena.copyF64(grid);
-    const prices32 = arena.i32(m4);
-    new Float32Array(arena.runtime.memory.buffer, prices32.ptr, m4).set(grid);
-    const maxAbsPrice = Math.max(...grid.map(Math.abs));
+    const { m4, prices, prices32, maxAbsPrice } = screenGrid(arena, options.prices);
     const scratch = arena.f64(shards.length * m4 * 6); // 44 bytes per price per shard used
     const totalsRow = 2 * m4 + 4;
     const totals = options.screenTotals ? arena.f64(shards.length * totalsRow) : undefined;
@@ -545,6 +534,20 @@ export function exactTotalsAtLeads(
       };
     }));
   });
+}
+
+/**
+ * The grid for the single-precision screens: f64 and f32 copies padded to a multiple of 4 by
+ * repeating the last price (which never wins a strict comparison), and max |price|.
+ */
+function screenGrid(arena: Arena, gridPrices: readonly number[]): { m4: number; prices: Block; prices32: Block; maxAbsPrice: number } {
+  const nPrices = gridPrices.length;
+  const m4 = Math.ceil(nPrices / 4) * 4;
+  const grid = Array.from({ length: m4 }, (_, j) => gridPrices[Math.min(j, nPrices - 1)]);
+  const prices = arena.copyF64(grid);
+  const prices32 = arena.i32(m4);
+  new Float32Array(arena.runtime.memory.buffer, prices32.ptr, m4).set(grid);
+  return { m4, prices, prices32, maxAbsPrice: Math.max(...grid.map(Math.abs)) };
 }
 
 type Columns = Record<'v' | 'alpha' | 'sc' | 'r' | 'mc', Block>;
