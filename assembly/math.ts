@@ -46,10 +46,7 @@
 // Vector constants live in memory and are loaded where used: an inline v128.const costs V8 several
 // instructions per use inside a loop, a load from this table costs one.
 export const VEC_CONSTANTS: usize = memory.data<f64>([
-  LOG2E, LOG2E,
   ROUND_SHIFT, ROUND_SHIFT,
-  LN2_HI, LN2_HI,
-  LN2_LO, LN2_LO,
   EXP_MIN, EXP_MIN,
   EXP_MAX, EXP_MAX,
   1.0, 1.0,
@@ -57,13 +54,6 @@ export const VEC_CONSTANTS: usize = memory.data<f64>([
   1.0 / 6.0, 1.0 / 6.0,
   1.0 / 24.0, 1.0 / 24.0,
   1.0 / 120.0, 1.0 / 120.0,
-  1.0 / 720.0, 1.0 / 720.0,
-  1.0 / 5040.0, 1.0 / 5040.0,
-  1.0 / 40320.0, 1.0 / 40320.0,
-  1.0 / 362880.0, 1.0 / 362880.0,
-  1.0 / 3628800.0, 1.0 / 3628800.0,
-  1.0 / 39916800.0, 1.0 / 39916800.0,
-  1.0 / 479001600.0, 1.0 / 479001600.0,
   LN2, LN2,
   0.41421356237309503, 0.41421356237309503,
   2.0, 2.0,
@@ -78,68 +68,49 @@ export const VEC_CONSTANTS: usize = memory.data<f64>([
   LN2_HI / 64.0, LN2_HI / 64.0,
   LN2_LO / 64.0, LN2_LO / 64.0,
 ], 16);
+
 // @ts-ignore: decorator
-@inline export const C_LOG2E: usize = 0;
+@inline export const C_ROUND_SHIFT: usize = 0;
 // @ts-ignore: decorator
-@inline export const C_ROUND_SHIFT: usize = 16;
+@inline export const C_EXP_MIN: usize = 16;
 // @ts-ignore: decorator
-@inline export const C_LN2_HI: usize = 32;
+@inline export const C_EXP_MAX: usize = 32;
 // @ts-ignore: decorator
-@inline export const C_LN2_LO: usize = 48;
+@inline export const C_ONE: usize = 48;
 // @ts-ignore: decorator
-@inline export const C_EXP_MIN: usize = 64;
+@inline export const C_HALF: usize = 64;
 // @ts-ignore: decorator
-@inline export const C_EXP_MAX: usize = 80;
+@inline export const C_INV6: usize = 80;
 // @ts-ignore: decorator
-@inline export const C_ONE: usize = 96;
+@inline export const C_INV24: usize = 96;
 // @ts-ignore: decorator
-@inline export const C_HALF: usize = 112;
+@inline export const C_INV120: usize = 112;
 // @ts-ignore: decorator
-@inline export const C_INV6: usize = 128;
+@inline export const C_LN2: usize = 128;
 // @ts-ignore: decorator
-@inline export const C_INV24: usize = 144;
+@inline export const C_SQRT2_M1: usize = 144;
 // @ts-ignore: decorator
-@inline export const C_INV120: usize = 160;
+@inline export const C_TWO: usize = 160;
 // @ts-ignore: decorator
-@inline export const C_INV720: usize = 176;
+@inline export const C_LG1: usize = 176;
 // @ts-ignore: decorator
-@inline export const C_INV5040: usize = 192;
+@inline export const C_LG2: usize = 192;
 // @ts-ignore: decorator
-@inline export const C_INV40320: usize = 208;
+@inline export const C_LG3: usize = 208;
 // @ts-ignore: decorator
-@inline export const C_INV362880: usize = 224;
+@inline export const C_LG4: usize = 224;
 // @ts-ignore: decorator
-@inline export const C_INV3628800: usize = 240;
+@inline export const C_LG5: usize = 240;
 // @ts-ignore: decorator
-@inline export const C_INV39916800: usize = 256;
+@inline export const C_LG6: usize = 256;
 // @ts-ignore: decorator
-@inline export const C_INV479001600: usize = 272;
+@inline export const C_LG7: usize = 272;
 // @ts-ignore: decorator
-@inline export const C_LN2: usize = 288;
+@inline export const C_64_LOG2E: usize = 288;
 // @ts-ignore: decorator
-@inline export const C_SQRT2_M1: usize = 304;
+@inline export const C_LN2_HI_64: usize = 304;
 // @ts-ignore: decorator
-@inline export const C_TWO: usize = 320;
-// @ts-ignore: decorator
-@inline export const C_LG1: usize = 336;
-// @ts-ignore: decorator
-@inline export const C_LG2: usize = 352;
-// @ts-ignore: decorator
-@inline export const C_LG3: usize = 368;
-// @ts-ignore: decorator
-@inline export const C_LG4: usize = 384;
-// @ts-ignore: decorator
-@inline export const C_LG5: usize = 400;
-// @ts-ignore: decorator
-@inline export const C_LG6: usize = 416;
-// @ts-ignore: decorator
-@inline export const C_LG7: usize = 432;
-// @ts-ignore: decorator
-@inline export const C_64_LOG2E: usize = 448;
-// @ts-ignore: decorator
-@inline export const C_LN2_HI_64: usize = 464;
-// @ts-ignore: decorator
-@inline export const C_LN2_LO_64: usize = 480;
+@inline export const C_LN2_LO_64: usize = 320;
 
 /** The constant at byte offset `c` of the table, as a vector. */
 // @ts-ignore: decorator
