@@ -4,8 +4,8 @@ export { Engine, getDefaultEngine, closeDefaultEngine, planShards, type EngineOp
 export { logistic, softplus, logLogistic } from './kernels/math.js';
 export { logitDemand, logitDemandReference, expectedReferrals, expectedReferralsReference, type LogitBatchInput, type LogitBatchOutput } from './kernels/logit.js';
 export {
-  priceGridSearch, priceGridSearchReference, feasiblePrices, REGULAR_PRICE,
-  type GridCustomers, type GridOptions, type GridResult, type PriceTotals,
+  priceGridSearch, priceGridSearchReference, priceGridSearchLeads, exactTotalsAtLeads, leadCandidatePrices, feasiblePrices, REGULAR_PRICE,
+  type GridCustomers, type GridOptions, type GridResult, type PriceTotals, type LeadGridOptions, type LeadGridResult, type ScreenedLeadTotals,
 } from './kernels/grid.js';
 // Sharing model: parameters, experiment data and the simulator (SPEC §1.1, §1.4, §4).
 export {
