@@ -49,7 +49,7 @@ export interface GridOptions {
   /**
    * Return each group's screened totals (single-precision profits summed in double precision,
    * with error bounds): the building block of `uniform` for callers that add groups up across
-   * calls, e.g. a market read in chunks (see `candidatePrices` and `exactTotalsAt`).
+   * calls, e.g. a market read in chunks (see `candidatePrices` and `exactTotalsAtLeads`).
    */
   screenTotals?: boolean;
   /**
@@ -419,25 +419,6 @@ export function bestCandidate(candidates: readonly number[], totals: ArrayLike<n
   return { index: candidates[best], total: totals[best] };
 }
 
-/**
- * Exact per-price totals, per group, at that group's candidate prices (indices into
- * `options.prices`): rows in the order of `candidates[g]`. Each total is summed shard by shard
- * with the exhaustive kernel's arithmetic and order, so it equals that kernel's total bit for bit.
- */
-export function exactTotalsAt(
-  customers: GridCustomers, options: GridOptions, candidates: readonly (readonly number[])[], engine: Engine = getDefaultEngine(),
-): Promise<PriceTotals[]> {
-  const { n, groupStarts } = validate(customers, options);
-  if (candidates.length !== groupStarts.length) throw badInput(`candidates for ${candidates.length} groups, but there are ${groupStarts.length}`);
-  candidates.forEach((list, g) => list.forEach((j) => {
-    if (!Number.isInteger(j) || j < 0 || j >= options.prices.length) throw badInput(`candidates[${g}] has price index ${j}, outside 0..${options.prices.length - 1}`);
-  }));
-  return engine.exclusive(async (arena) => {
-    const columns = copyColumns(arena, customers);
-    return totalsAtCandidates(engine, arena, planShards(n, undefined, groupStarts), groupStarts, candidates, options, columns);
-  });
-}
-
 /** priceTotalsAt over every shard with its group's (price index, lead value) entries; reduced per group in shard order. */
 async function totalsAtEntries(
   engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[],
@@ -502,9 +483,11 @@ function totalsAtCandidates(
 }
 
 /**
- * exactTotalsAt for several lead values in one kernel pass: `runs[k].candidates[g]` are group
- * g's price indices at lead value `runs[k].leadValue`; returns totals[k][g] in that order, each
- * equal to exactTotalsAt's (and the exhaustive kernel's) bit for bit.
+ * Exact per-price totals, per group, at that group's candidate prices, for one or several lead
+ * values in one kernel pass: `runs[k].candidates[g]` are group g's price indices (into
+ * `options.prices`) at lead value `runs[k].leadValue`; returns totals[k][g] in that order. Each
+ * total is summed shard by shard with the exhaustive kernel's arithmetic and order, so it equals
+ * that kernel's total at that lead value bit for bit.
  */
 export function exactTotalsAtLeads(
   customers: GridCustomers, options: Pick<GridOptions, 'prices' | 'sigma' | 'groupStarts'>,
