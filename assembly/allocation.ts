@@ -12,7 +12,7 @@
 // vertex. The policy at λ is `left` of the first vertex ≥ λ, or its `tie` if the vertex is at λ.
 // Every mode below walks the envelope with the same arithmetic, so histograms, collected vertices
 // and the policy at a λ agree bit for bit.
-import { expVec, vc, C_ONE } from "./math";
+import { expVec, logisticVec, vc, C_ONE } from "./math";
 
 // @ts-ignore: decorator
 @inline const ONE_BITS: i64 = 0x3FF0000000000000;
@@ -57,9 +57,7 @@ function responsePair(f: v128, g: v128, discountsPtr: usize, k: i32, nominal: f6
   for (let j = 0; j < k; j++) {
     const d = load<f64>(discountsPtr + (<usize>j << 3));
     const z = f64x2.add(f, f64x2.mul(g, f64x2.splat(d - nominal)));
-    const e = expVec(f64x2.neg(f64x2.abs(z)));
-    const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
-    const q = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(z, zero));
+    const q = logisticVec(z, expVec(f64x2.neg(f64x2.abs(z))));
     v128.store(scratch + (<usize>j << 4), q);
     v128.store(cBase + (<usize>j << 4), f64x2.mul(q, f64x2.splat(d)));
     // q (1 − λ d) at λ = 1, written exactly as the direct policy writes it.
@@ -298,7 +296,6 @@ export function couponEnvelope(
   assert(k >= 1 && n >= 0 && lambda >= 1.0 && shift >= 0 && shift < 63 && blockShift >= 1);
   const slotLambdaStride = <usize>(k - 1) << 2, slotOptionStride = <usize>(2 * k);
   const fromSlots = slotLambdaPtr != 0 && mode == ENVELOPE_COLLECT && lambdaHi < Infinity;
-  const zero = f64x2.splat(0.0);
   const stride = <usize>(4 + k) << 3;
   const keyLo = reinterpret<i64>(lambdaLo) - ONE_BITS;
   const keyHi = reinterpret<i64>(lambdaHi) - ONE_BITS;
@@ -317,9 +314,7 @@ export function couponEnvelope(
         // q and c of each lane's option only, as responsePair computes them
         const d0 = load<f64>(discountsPtr + (<usize>o0 << 3)), d1 = load<f64>(discountsPtr + (<usize>o1 << 3));
         const z = f64x2.add(f, f64x2.mul(g, f64x2.replace_lane(f64x2.splat(d0 - nominal), 1, d1 - nominal)));
-        const e = expVec(f64x2.neg(f64x2.abs(z)));
-        const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
-        const q = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(z, zero));
+        const q = logisticVec(z, expVec(f64x2.neg(f64x2.abs(z))));
         const c = f64x2.mul(q, f64x2.replace_lane(f64x2.splat(d0), 1, d1));
         const cBase = scratch + (<usize>k << 4);
         store<f64>(scratch + (<usize>o0 << 4), f64x2.extract_lane(q, 0));
@@ -398,9 +393,7 @@ export function couponPolicyDirect(
       const d = load<f64>(discountsPtr + (<usize>j << 3));
       const dv = f64x2.splat(d);
       const z = f64x2.add(f, f64x2.mul(g, f64x2.splat(d - nominal)));
-      const e = expVec(f64x2.neg(f64x2.abs(z)));
-      const inv = f64x2.div(vc(C_ONE), f64x2.add(vc(C_ONE), e));
-      const q = v128.bitselect(inv, f64x2.mul(e, inv), f64x2.ge(z, zero));
+      const q = logisticVec(z, expVec(f64x2.neg(f64x2.abs(z))));
       const c = f64x2.mul(q, dv);
       let better: v128;
       if (limit != 0) {
