@@ -41,20 +41,24 @@ export function priceGridSearch(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, nPrices: i32, sigma: f64, leadValue: f64,
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, totalsPtr: usize,
-): void {
+): i32 {
   assert(nPrices > 0 && (nPrices & 1) == 0);
   const sigmaV = f64x2.splat(sigma);
   const minusInf = f64x2.splat(-Infinity);
+  let finiteProbe: f64 = 0;
   const withTotals = totalsPtr != 0;
   const totalsS = totalsPtr + (<usize>nPrices << 3);
   const totalsP = totalsS + (<usize>nPrices << 3);
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 3;
-    const v = f64x2.splat(load<f64>(vPtr + off));
-    const alpha = f64x2.splat(load<f64>(alphaPtr + off));
-    const shareCost = f64x2.splat(load<f64>(shareCostPtr + off));
-    const leadProfit = f64x2.splat(load<f64>(referralsPtr + off) * leadValue);
-    const mc = f64x2.splat(load<f64>(marginalCostPtr + off));
+    const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
+    const rS = load<f64>(referralsPtr + off), mcS = load<f64>(marginalCostPtr + off);
+    finiteProbe += inputProbe(vS, alphaS, shareCostS, rS, mcS);
+    const v = f64x2.splat(vS);
+    const alpha = f64x2.splat(alphaS);
+    const shareCost = f64x2.splat(shareCostS);
+    const leadProfit = f64x2.splat(rS * leadValue);
+    const mc = f64x2.splat(mcS);
     let bestNS = minusInf, bestS = minusInf;
     let bestNSIdx = f64x2(0, 1), bestSIdx = f64x2(0, 1);
     let idx = f64x2(0, 1);
@@ -78,6 +82,18 @@ export function priceGridSearch(
     storeBest(bestNS, bestNSIdx, bestIndexNSPtr + (<usize>i << 2), bestProfitNSPtr + off);
     storeBest(bestS, bestSIdx, bestIndexSPtr + (<usize>i << 2), bestProfitSPtr + off);
   }
+  return finiteProbe == 0 ? 0 : 1;
+}
+
+/**
+ * 0 when a customer's five inputs are finite, NaN otherwise (x · 0 is NaN exactly for NaN and
+ * ±∞). Kernels sum it over their shard and return non-zero when the sum is not 0, so that the
+ * host checks the values on the workers' time instead of in a serial pass before the job.
+ */
+// @ts-ignore: decorator
+@inline
+function inputProbe(v: f64, alpha: f64, shareCost: f64, referrals: f64, mc: f64): f64 {
+  return v * 0 + alpha * 0 + shareCost * 0 + referrals * 0 + mc * 0;
 }
 
 /** Combine the two lanes' running maxima: larger profit wins, ties go to the lower index. */
@@ -150,8 +166,9 @@ export function priceGridSearchScreened(
   pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64, leadValue: f64,
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, scratchPtr: usize,
   screenTotalsPtr: usize,
-): void {
+): i32 {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0);
+  let finiteProbe: f64 = 0;
   const sigmaV = f64x2.splat(sigma);
   const sigma32 = f32x4.splat(<f32>sigma);
   const zero32 = f32x4.splat(0);
@@ -164,7 +181,9 @@ export function priceGridSearchScreened(
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 3;
     const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
-    const leadProfitS = load<f64>(referralsPtr + off) * leadValue, mcS = load<f64>(marginalCostPtr + off);
+    const rS = load<f64>(referralsPtr + off), mcS = load<f64>(marginalCostPtr + off);
+    const leadProfitS = rS * leadValue;
+    finiteProbe += inputProbe(vS, alphaS, shareCostS, rS, mcS);
     // Pass 1: every price in f32.
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
@@ -290,6 +309,7 @@ export function priceGridSearchScreened(
     store<i32>(bestIndexSPtr + (<usize>i << 2), bestSIdx);
     store<f64>(bestProfitSPtr + off, bestS);
   }
+  return finiteProbe == 0 ? 0 : 1;
 }
 
 // Result of screenShare besides the share (wasm globals are per instance, so per thread).

@@ -111,7 +111,34 @@ export interface GridResult {
   screenTotals?: ScreenedTotals[];
 }
 
-function validate(customers: GridCustomers, options: GridOptions): { n: number; groupStarts: number[] } {
+/** Per-customer results over one SharedArrayBuffer (workers copy their shards into it). */
+function sharedResults(n: number): Pick<GridResult, 'bestIndexNS' | 'bestProfitNS' | 'bestIndexS' | 'bestProfitS'> {
+  const buffer = new SharedArrayBuffer(24 * n);
+  return {
+    bestProfitNS: new Float64Array(buffer, 0, n), bestProfitS: new Float64Array(buffer, 8 * n, n),
+    bestIndexNS: new Int32Array(buffer, 16 * n, n), bestIndexS: new Int32Array(buffer, 20 * n, n),
+  };
+}
+
+function requireFiniteColumns(customers: GridCustomers): void {
+  requireFinite('baselineUtility', customers.baselineUtility);
+  requireFinite('priceSensitivity', customers.priceSensitivity);
+  requireFinite('shareCost', customers.shareCost);
+  requireFinite('expectedReferrals', customers.expectedReferrals);
+  requireFinite('marginalCost', customers.marginalCost);
+}
+
+/** Names the first non-finite value when a kernel flagged one (a flag can also mean an overflow of the kernel's probe sum, which is harmless). */
+function requireFiniteIfFlagged(flags: readonly number[], customers: GridCustomers): void {
+  if (flags.some((flag) => flag !== 0)) requireFiniteColumns(customers);
+}
+
+/**
+ * Sizes, grid and groups. With `finite: 'kernel'` the customers' values are checked by the kernel
+ * (in the workers, as it reads them: it returns non-zero for a shard with a non-finite value, and
+ * the wrapper then names the field and row with requireFiniteColumns before returning anything).
+ */
+function validate(customers: GridCustomers, options: GridOptions, finite: 'here' | 'kernel' = 'here'): { n: number; groupStarts: number[] } {
   const n = commonLength({
     baselineUtility: customers.baselineUtility,
     priceSensitivity: customers.priceSensitivity,
@@ -119,11 +146,7 @@ function validate(customers: GridCustomers, options: GridOptions): { n: number; 
     expectedReferrals: customers.expectedReferrals,
     marginalCost: customers.marginalCost,
   });
-  requireFinite('baselineUtility', customers.baselineUtility);
-  requireFinite('priceSensitivity', customers.priceSensitivity);
-  requireFinite('shareCost', customers.shareCost);
-  requireFinite('expectedReferrals', customers.expectedReferrals);
-  requireFinite('marginalCost', customers.marginalCost);
+  if (finite === 'here') requireFiniteColumns(customers);
   requireFiniteScalar('sigma', options.sigma);
   requireFiniteScalar('leadValue', options.leadValue);
   const { prices } = options;
@@ -143,7 +166,7 @@ function validate(customers: GridCustomers, options: GridOptions): { n: number; 
 
 /** Best price with and without the broadcasting requirement for every customer, in the kernels. */
 export function priceGridSearch(customers: GridCustomers, options: GridOptions, engine: Engine = getDefaultEngine()): Promise<GridResult> {
-  const { n, groupStarts } = validate(customers, options);
+  const { n, groupStarts } = validate(customers, options, 'kernel');
   const nPrices = options.prices.length;
   // The kernel steps through prices two at a time: repeat the last price, which never wins a strict comparison.
   const padded = nPrices % 2 === 0 ? [...options.prices] : [...options.prices, options.prices[nPrices - 1]];
@@ -152,6 +175,13 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     const { v, alpha, sc, r, mc } = copyColumns(arena, customers);
     const idxNS = arena.i32(n), profitNS = arena.f64(n), idxS = arena.i32(n), profitS = arena.f64(n);
     const shards = planShards(n, undefined, groupStarts);
+    // the result arrays, filled shard by shard by whichever thread ran the shard
+    const out = sharedResults(n);
+    const outputs = [
+      { from: idxNS.ptr, to: out.bestIndexNS }, { from: profitNS.ptr, to: out.bestProfitNS },
+      { from: idxS.ptr, to: out.bestIndexS }, { from: profitS.ptr, to: out.bestProfitS },
+    ];
+    let flags: number[];
     const screening = !options.totals && !options.exhaustive;
     if (options.uniform && !screening && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
@@ -163,7 +193,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       const screenRow = 3 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
-      await engine.forShards('priceGridSearchScreened', shards, ({ start, end }, k) => {
+      flags = await engine.forShards('priceGridSearchScreened', shards, ({ start, end }, k) => {
         const o8 = start * 8, o4 = start * 4;
         return [
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
@@ -171,7 +201,8 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 16,
           screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0,
         ];
-      }, n * nPrices);
+      }, n * nPrices, outputs);
+      requireFiniteIfFlagged(flags, customers);
       if (screenTotals) {
         screened = reduceScreenTotals(arena.viewF64(screenTotals), screenRow, m4, nPrices, shards, groupStarts);
         if (options.uniform) {
@@ -189,7 +220,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       const prices = arena.copyF64(padded);
       totals = options.totals ? arena.f64(shards.length * 3 * m) : undefined;
       if (totals) arena.viewF64(totals).fill(0);
-      await engine.forShards('priceGridSearch', shards, ({ start, end }, k) => {
+      flags = await engine.forShards('priceGridSearch', shards, ({ start, end }, k) => {
         const o8 = start * 8, o4 = start * 4;
         return [
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
@@ -197,15 +228,11 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8,
           totals ? totals.ptr + k * 3 * m * 8 : 0,
         ];
-      }, n * m);
+      }, n * m, outputs);
+      requireFiniteIfFlagged(flags, customers);
     }
-    const result: GridResult = {
-      // the padding repeats the last price, which never wins a strict comparison: no index reaches it
-      bestIndexNS: arena.viewI32(idxNS).slice(),
-      bestProfitNS: arena.viewF64(profitNS).slice(),
-      bestIndexS: arena.viewI32(idxS).slice(),
-      bestProfitS: arena.viewF64(profitS).slice(),
-    };
+    // the padding repeats the last price, which never wins a strict comparison: no index reaches it
+    const result: GridResult = { ...out };
     if (totals) result.totals = reduceTotals(arena.viewF64(totals), shards, groupStarts, m, nPrices);
     if (options.uniform) result.uniform = uniform ?? groupStarts.map((_, g) => uniformFromTotals(result.totals![g], nPrices));
     if (screened && options.screenTotals) result.screenTotals = screened;
@@ -266,6 +293,15 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
     const totalsRow = 2 * m4 + 4;
     const totals = options.screenTotals ? arena.f64(shards.length * totalsRow) : undefined;
     if (totals) arena.viewF64(totals).fill(0);
+    // one shared result array per lead value, filled shard by shard by the thread that ran the shard
+    const buffer = new SharedArrayBuffer(12 * n * G);
+    const result: LeadGridResult = {
+      bestProfitS: leads.map((_, g) => new Float64Array(buffer, 8 * n * g, n)),
+      bestIndexS: leads.map((_, g) => new Int32Array(buffer, 8 * n * G + 4 * n * g, n)),
+    };
+    const outputs = leads.flatMap((_, g) => [
+      { from: bestIndex.ptr + 4 * n * g, to: result.bestIndexS[g] }, { from: bestProfit.ptr + 8 * n * g, to: result.bestProfitS[g] },
+    ]);
     await engine.forShards('priceGridSearchLeads', shards, ({ start, end }, k) => {
       const o8 = start * 8;
       return [
@@ -274,13 +310,7 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
         bestIndex.ptr + start * 4, bestProfit.ptr + start * 8, n, scratch.ptr + k * m4 * 48,
         totals ? totals.ptr + k * totalsRow * 8 : 0,
       ];
-    }, n * nPrices * Math.max(1, G / 8));
-    const flatIndex = arena.viewI32(bestIndex), flatProfit = arena.viewF64(bestProfit);
-    const result: LeadGridResult = { bestIndexS: [], bestProfitS: [] };
-    for (let g = 0; g < G; g++) {
-      result.bestIndexS.push(flatIndex.slice(g * n, (g + 1) * n));
-      result.bestProfitS.push(flatProfit.slice(g * n, (g + 1) * n));
-    }
+    }, n * nPrices * Math.max(1, G / 8), outputs);
     if (totals) {
       const partials = arena.viewF64(totals);
       const groupOf = shardGroups(shards, groupStarts);

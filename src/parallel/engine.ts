@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Arena, KernelRuntime, type KernelFlavor, type KernelName } from '../kernels/runtime.js';
 import { PromoptError } from '../errors.js';
-import type { KernelTask } from './worker.js';
+import { copyShard, type KernelTask, type ShardCopyTask } from './copy.js';
 
 export interface EngineOptions {
   /** Worker threads for kernels; 1 runs everything on the calling thread. Default: available cores. */
@@ -21,6 +21,18 @@ export interface EngineOptions {
 export interface Shard {
   start: number;
   end: number;
+}
+
+/**
+ * A per-item result array that each shard copies out of wasm memory into a caller-visible array
+ * right after its kernel runs (in the worker that ran it), so the copy and its page faults are
+ * shared by the threads instead of running on the caller after the job.
+ */
+export interface ShardCopy {
+  /** Byte offset in wasm memory of item 0's value. */
+  from: number;
+  /** The destination (items [0, n)); over a SharedArrayBuffer when the job may run in workers. */
+  to: Int32Array | Float64Array;
 }
 
 /** Default shard size in items (customers): small enough to balance 2–8 threads at 1M. */
@@ -78,18 +90,30 @@ export class Engine {
    * in the pool when there is more than one thread and the job is large enough; the returned
    * values are in shard order whatever ran where.
    */
-  async forShards(kernel: KernelName, shards: readonly Shard[], argsFor: (shard: Shard, index: number) => number[], workUnits: number): Promise<number[]> {
+  async forShards(
+    kernel: KernelName, shards: readonly Shard[], argsFor: (shard: Shard, index: number) => number[], workUnits: number,
+    copies: readonly ShardCopy[] = [],
+  ): Promise<number[]> {
     const calls = shards.map((shard, index) => argsFor(shard, index));
+    const copiesFor = ({ start, end }: Shard): ShardCopyTask[] => copies.map(({ from, to }) => {
+      if (end > to.length) throw new PromoptError('INTERNAL', `shard [${start}, ${end}) past the end of a ${to.length}-item result`);
+      const size = to.BYTES_PER_ELEMENT;
+      return { buffer: to.buffer, to: to.byteOffset + start * size, from: from + start * size, bytes: (end - start) * size };
+    });
     if (this.threads === 1 || workUnits < this.inlineBelow || shards.length < 2) {
       const fn = this.runtime.exports[kernel];
       if (typeof fn !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${kernel}`);
-      return calls.map((args) => {
+      return calls.map((args, k) => {
         const r = fn(...args);
+        copyShard(this.runtime.memory, copiesFor(shards[k]));
         return typeof r === 'number' ? r : 0;
       });
     }
     const pool = this.ensurePool();
-    return Promise.all(calls.map((args) => pool.run({ kernel, args } satisfies KernelTask) as Promise<number>));
+    for (const { to } of copies) {
+      if (!(to.buffer instanceof SharedArrayBuffer)) throw new PromoptError('INTERNAL', 'a result the workers copy into must be over a SharedArrayBuffer');
+    }
+    return Promise.all(calls.map((args, k) => pool.run({ kernel, args, copies: copiesFor(shards[k]) } satisfies KernelTask) as Promise<number>));
   }
 
   private ensurePool(): Piscina {
@@ -99,6 +123,8 @@ export class Engine {
         minThreads: this.threads,
         maxThreads: this.threads,
         idleTimeout: 30_000,
+        // a second task waits in each worker's queue, so a worker does not idle for a round trip between shards
+        concurrentTasksPerWorker: 2,
         workerData: { module: this.runtime.module, memory: this.runtime.memory, flavor: this.runtime.flavor },
       });
     }

@@ -1,7 +1,9 @@
-// Worker entry: instantiates the kernel module once over the main thread's shared memory and
-// runs the kernel each task names on the shard its arguments point at.
+// Worker entry: instantiates the kernel module once over the main thread's shared memory, runs
+// the kernel each task names on the shard its arguments point at, and copies the shard's results
+// out when the task asks for it.
 import { workerData } from 'node:worker_threads';
-import { KernelRuntime, type KernelFlavor, type KernelName } from '../kernels/runtime.js';
+import { KernelRuntime, type KernelFlavor } from '../kernels/runtime.js';
+import { copyShard, type KernelTask } from './copy.js';
 
 interface WorkerSetup {
   module: WebAssembly.Module;
@@ -13,14 +15,12 @@ const setup = workerData as WorkerSetup;
 const runtime = KernelRuntime.attach(setup.module, setup.memory, setup.flavor);
 const kernels = runtime.exports;
 
-export interface KernelTask {
-  kernel: KernelName;
-  args: number[];
-}
+export type { KernelTask };
 
 export default function runKernel(task: KernelTask): number {
   const kernel = kernels[task.kernel];
   if (typeof kernel !== 'function') throw new Error(`no kernel named ${task.kernel}`);
   const result = kernel(...task.args);
+  if (task.copies) copyShard(setup.memory, task.copies);
   return typeof result === 'number' ? result : 0;
 }

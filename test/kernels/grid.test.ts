@@ -89,6 +89,33 @@ test('grid search rejects a price grid that is not ascending and a bad group sta
 });
 
 
+test('grid search names the field and row of a non-finite input (values are checked by the kernels, on every thread count)', async () => {
+  const fields = ['baselineUtility', 'priceSensitivity', 'shareCost', 'expectedReferrals', 'marginalCost'] as const;
+  for (const threads of [1, 2]) {
+    await withEngine({ threads, inlineBelow: 0 }, async (engine) => {
+      for (const [f, field] of fields.entries()) {
+        for (const exhaustive of [false, true]) {
+          const customers = randomCustomers(60_000, 3 + f);
+          const row = 20_000 + 7919 * f;
+          const column = Float64Array.from(customers[field]);
+          column[row] = [NaN, Infinity, -Infinity][f % 3];
+          try {
+            await priceGridSearch({ ...customers, [field]: column }, { prices: feasiblePrices(), sigma: 2, leadValue: 10, exhaustive }, engine);
+            assert.unreachable(`${field} accepted`);
+          } catch (error) {
+            assert.match((error as Error).message, new RegExp(`^${field}\\[${row}\\] is -?(NaN|Infinity), not a finite number$`));
+          }
+        }
+      }
+      // values whose probe sum could overflow are still accepted
+      const big = randomCustomers(1000, 9);
+      const mc = new Float64Array(1000).fill(1.7e308);
+      const res = await priceGridSearch({ ...big, marginalCost: mc }, { prices: [5, 8, 9], sigma: 2, leadValue: 10 }, engine);
+      assert.is(res.bestIndexNS.length, 1000);
+    });
+  }
+});
+
 /** Customers chosen to stress the single-precision screen: flat profit curves, near-ties, extremes. */
 function adversarialCustomers(n: number, seed: number): GridCustomers {
   const c = randomCustomers(n, seed);
