@@ -56,11 +56,14 @@ export function logitDemand(input: LogitBatchInput, engine: Engine = getDefaultE
     const sc = arena.copyF64(input.shareCost);
     const price = arena.copyF64(input.price);
     const outs = [0, 1, 2, 3, 4].map(() => arena.f64(n));
+    // the results, copied out shard by shard by the thread that computed the shard
+    const buffer = new SharedArrayBuffer(40 * n);
+    const results = outs.map((_, k) => new Float64Array(buffer, 8 * n * k, n));
     await engine.forShards('logitDemand', planShards(n), ({ start, end }) => {
       const o = start * 8;
       return [v.ptr + o, alpha.ptr + o, sc.ptr + o, price.ptr + o, end - start, input.sigma, input.broadcast, ...outs.map((b) => b.ptr + o)];
-    }, n);
-    const [demand, continuationValue, shareProbability, demandSlope, shareSlope] = outs.map((b) => arena.viewF64(b).slice());
+    }, n, outs.map((b, k) => ({ from: b.ptr, to: results[k] })));
+    const [demand, continuationValue, shareProbability, demandSlope, shareSlope] = results;
     return { demand, continuationValue, shareProbability, demandSlope, shareSlope };
   });
 }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { feasiblePrices, priceGridSearch, type GridResult } from '../../src/kernels/grid.js';
+import { feasiblePrices, priceGridSearch, priceGridSearchLeads, type GridResult } from '../../src/kernels/grid.js';
 import { logitDemand } from '../../src/kernels/logit.js';
 import { planShards } from '../../src/parallel/engine.js';
 import { randomCustomers, uniformArray, withEngine } from '../helpers.js';
@@ -29,6 +29,27 @@ test('grid search (with per-market totals) is bit-identical on 1, 2 and 4 thread
       }
     });
   }
+});
+
+test('screened search and the many-lead search are bit-identical on 1, 2 and 4 threads (results copied out by the workers)', async () => {
+  const customers = randomCustomers(100_003, 7);
+  const options = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, groupStarts: [0, 40_000] };
+  const leadOptions = { prices: options.prices, sigma: options.sigma, leadValues: [0, 62.871, 125.742], groupStarts: options.groupStarts };
+  const runs = [];
+  for (const threads of [1, 2, 4]) {
+    runs.push(await withEngine({ threads, inlineBelow: 0 }, async (engine) => ({
+      screened: await priceGridSearch(customers, options, engine), leads: await priceGridSearchLeads(customers, leadOptions, engine),
+    })));
+  }
+  const first = runs[0];
+  assert.ok(first.screened.bestIndexS.some((j) => j > 0) && first.leads.bestIndexS[2].some((j) => j > 0), 'the search moved off the first price');
+  for (const run of runs.slice(1)) {
+    for (const key of ['bestIndexNS', 'bestProfitNS', 'bestIndexS', 'bestProfitS'] as const) assert.ok(bytes(run.screened[key]).equals(bytes(first.screened[key])), key);
+    run.leads.bestIndexS.forEach((a, g) => assert.ok(bytes(a).equals(bytes(first.leads.bestIndexS[g])), `lead ${g} index`));
+    run.leads.bestProfitS.forEach((a, g) => assert.ok(bytes(a).equals(bytes(first.leads.bestProfitS[g])), `lead ${g} profit`));
+  }
+  // the lead search at the main lead value is the screened search's s = 1 result
+  assert.ok(bytes(first.leads.bestIndexS[2]).equals(bytes(first.screened.bestIndexS)));
 });
 
 test('logit batch is bit-identical on 1 and 2 threads', async () => {
