@@ -1,7 +1,7 @@
 // Per-customer price-grid search (SPEC §1.3): wasm wrapper and plain-TypeScript reference.
 import { badInput } from '../errors.js';
-import { getDefaultEngine, planShards, type Engine, type Shard } from '../parallel/engine.js';
-import type { Arena, Block } from './runtime.js';
+import { getDefaultEngine, planShards, type Engine, type Shard, type ShardCopy } from '../parallel/engine.js';
+import { kernelsOf, type Arena, type Block } from './runtime.js';
 import { logistic, softplus } from './math.js';
 import { commonLength, requireFinite, requireFiniteScalar } from './validate.js';
 
@@ -53,6 +53,12 @@ export interface GridOptions {
    */
   screenTotals?: boolean;
   /**
+   * Also return, per group, the personalized schemes' sums and price counts and the acquisition
+   * costs' statistics (`schemeStats`), and each customer's log10 AC (`acquisitionCostLog10`):
+   * computed in the workers right after the search (see assembly/schemes.ts).
+   */
+  schemeStats?: boolean;
+  /**
    * Evaluate every price in double precision instead of screening in single precision first.
    * Both give the same result bit for bit; screening is about 3× faster. Totals always use it.
    */
@@ -96,6 +102,35 @@ export interface ScreenedTotals {
   customers: number;
 }
 
+/**
+ * A group's statistics of the personalized schemes and of the acquisition costs AC_i =
+ * (Π(p*NS, 0) − S Π(p*S, 0)) / (S r) at p*S (SPEC §1.3), computed as ((Π(p*NS, 0) − Π(p*S, 0))
+ * + (1 − S) Π(p*S, 0)) / (S r) so that S near 1 loses no digits; sums in customer order within a shard.
+ */
+export interface SchemeStats {
+  /** Σ_i max_p Π_i(p, 0), Σ_i max_p Π_i(p, 1), Σ_i of the larger of the two (PP). */
+  sumNS: number;
+  sumS: number;
+  sumPP: number;
+  /** Customers for whom the broadcasting requirement is optimal (Π(p*S, 1) ≥ Π(p*NS, 0)). */
+  assigned: number;
+  /** Customers with AC ≤ L. */
+  atMostLead: number;
+  /** AC ≤ L disagrees with the optimal requirement: beyond / within the tie tolerance 1e-9. */
+  violations: number;
+  ties: number;
+  /** AC ≤ 0; no expected leads under s = 1 (AC = ∞ or 0/0). */
+  nonPositive: number;
+  infinite: number;
+  /** Per price: customers whose best price it is under PNS, PS, and PP with s = 0 / s = 1. */
+  countsNS: Float64Array;
+  countsS: Float64Array;
+  countsPP0: Float64Array;
+  countsPP1: Float64Array;
+  /** AC histogram: 16 bins of width L/4 from 0, then AC ≥ 4L (finite positive AC only). */
+  acBins: Float64Array;
+}
+
 export interface GridResult {
   /** Index into `prices` of each customer's best price with s = 0, and its profit. */
   bestIndexNS: Int32Array;
@@ -109,6 +144,9 @@ export interface GridResult {
   uniform?: UniformBest[];
   /** Per group, when `screenTotals` was asked for. */
   screenTotals?: ScreenedTotals[];
+  /** Per group, and log10 AC per customer (NaN where AC is not finite and positive), when `schemeStats` was asked for. */
+  schemeStats?: SchemeStats[];
+  acquisitionCostLog10?: Float64Array;
 }
 
 /** Per-customer results over one SharedArrayBuffer (workers copy their shards into it). */
@@ -177,11 +215,35 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     const shards = planShards(n, undefined, groupStarts);
     // the result arrays, filled shard by shard by whichever thread ran the shard
     const out = sharedResults(n);
-    const outputs = [
+    // the padding repeats the last price, which never wins a strict comparison: no index reaches it
+    const result: GridResult = { ...out };
+    const outputs: ShardCopy[] = [
       { from: idxNS.ptr, to: out.bestIndexNS }, { from: profitNS.ptr, to: out.bestProfitNS },
       { from: idxS.ptr, to: out.bestIndexS }, { from: profitS.ptr, to: out.bestProfitS },
     ];
     let flags: number[];
+    // optional: the schemes' statistics, by a second kernel on each shard right after the search
+    const statsWidth = options.schemeStats ? kernelsOf<SchemeKernels>(engine.runtime).schemeStatsWidth(nPrices) : 0;
+    const stats = options.schemeStats ? arena.f64(shards.length * statsWidth) : undefined;
+    const acLog10 = options.schemeStats ? arena.f64(n) : undefined;
+    let statsPrices: Block | undefined;
+    if (stats) {
+      arena.viewF64(stats).fill(0);
+      statsPrices = arena.copyF64(options.prices);
+      result.acquisitionCostLog10 = new Float64Array(new SharedArrayBuffer(8 * n));
+      outputs.push({ from: acLog10!.ptr, to: result.acquisitionCostLog10 });
+    }
+    const then = stats ? {
+      kernel: 'schemeStats',
+      argsFor: ({ start, end }: Shard, k: number) => {
+        const o8 = start * 8, o4 = start * 4;
+        return [
+          v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
+          statsPrices!.ptr, nPrices, options.sigma, options.leadValue,
+          idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, stats.ptr + k * statsWidth * 8, acLog10!.ptr + o8,
+        ];
+      },
+    } : undefined;
     const screening = !options.totals && !options.exhaustive;
     if (options.uniform && !screening && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
@@ -201,7 +263,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 16,
           screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0,
         ];
-      }, n * nPrices, outputs);
+      }, n * nPrices, outputs, then);
       requireFiniteIfFlagged(flags, customers);
       if (screenTotals) {
         screened = reduceScreenTotals(arena.viewF64(screenTotals), screenRow, m4, nPrices, shards, groupStarts);
@@ -228,11 +290,10 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8,
           totals ? totals.ptr + k * 3 * m * 8 : 0,
         ];
-      }, n * m, outputs);
+      }, n * m, outputs, then);
       requireFiniteIfFlagged(flags, customers);
     }
-    // the padding repeats the last price, which never wins a strict comparison: no index reaches it
-    const result: GridResult = { ...out };
+    if (stats) result.schemeStats = reduceSchemeStats(arena.viewF64(stats), statsWidth, nPrices, shards, groupStarts);
     if (totals) result.totals = reduceTotals(arena.viewF64(totals), shards, groupStarts, m, nPrices);
     if (options.uniform) result.uniform = uniform ?? groupStarts.map((_, g) => uniformFromTotals(result.totals![g], nPrices));
     if (screened && options.screenTotals) result.screenTotals = screened;
@@ -382,6 +443,29 @@ function uniformFromTotals(totals: PriceTotals, nPrices: number): UniformBest {
     traditional: choose(totals.traditional), broadcasting: choose(totals.broadcasting),
     personalizedRequirement: choose(totals.personalizedRequirement), candidates: Array.from({ length: nPrices }, (_, j) => j),
   };
+}
+
+interface SchemeKernels {
+  schemeStatsWidth(nPrices: number): number;
+}
+
+/** Adds the kernel's per-shard scheme statistics into per-group ones, in shard order (layout: assembly/schemes.ts). */
+function reduceSchemeStats(partials: Float64Array, width: number, nPrices: number, shards: readonly Shard[], groupStarts: readonly number[]): SchemeStats[] {
+  const groupOf = shardGroups(shards, groupStarts);
+  const groups = groupStarts.map((): SchemeStats => ({
+    sumNS: 0, sumS: 0, sumPP: 0, assigned: 0, atMostLead: 0, violations: 0, ties: 0, nonPositive: 0, infinite: 0,
+    countsNS: new Float64Array(nPrices), countsS: new Float64Array(nPrices), countsPP0: new Float64Array(nPrices), countsPP1: new Float64Array(nPrices),
+    acBins: new Float64Array(width - 9 - 4 * nPrices),
+  }));
+  const scalars = ['sumNS', 'sumS', 'sumPP', 'assigned', 'atMostLead', 'violations', 'ties', 'nonPositive', 'infinite'] as const;
+  shards.forEach((_, k) => {
+    const t = groups[groupOf[k]], base = k * width;
+    scalars.forEach((key, at) => { t[key] += partials[base + at]; });
+    [t.countsNS, t.countsS, t.countsPP0, t.countsPP1, t.acBins].forEach((row, r) => {
+      for (let j = 0; j < row.length; j++) row[j] += partials[base + 9 + r * nPrices + j];
+    });
+  });
+  return groups;
 }
 
 /** Adds the kernel's per-shard screened totals into per-group ones, in shard order. */
@@ -600,6 +684,64 @@ function reduceTotals(partials: Float64Array, shards: readonly { start: number }
     }
   });
   return groups;
+}
+
+/**
+ * Plain-TypeScript scheme statistics (Math.exp / Math.log1p) of a grid search's results: the
+ * reference of the schemeStats kernel, customer by customer within each group.
+ */
+export function schemeStatsReference(customers: GridCustomers, options: GridOptions, search: GridResult): { schemeStats: SchemeStats[]; acquisitionCostLog10: Float64Array } {
+  const { n, groupStarts } = validate(customers, options);
+  const { prices, sigma, leadValue } = options;
+  const nPrices = prices.length, bins = 16;
+  const acInverseWidth = leadValue > 0 ? 4 / leadValue : 1;
+  const acquisitionCostLog10 = new Float64Array(n);
+  const schemeStats = groupStarts.map((start, g): SchemeStats => {
+    const t: SchemeStats = {
+      sumNS: 0, sumS: 0, sumPP: 0, assigned: 0, atMostLead: 0, violations: 0, ties: 0, nonPositive: 0, infinite: 0,
+      countsNS: new Float64Array(nPrices), countsS: new Float64Array(nPrices), countsPP0: new Float64Array(nPrices), countsPP1: new Float64Array(nPrices),
+      acBins: new Float64Array(bins + 1),
+    };
+    for (let i = start; i < (groupStarts[g + 1] ?? n); i++) {
+      const jNS = search.bestIndexNS[i], jS = search.bestIndexS[i], profitNS = search.bestProfitNS[i], profitS = search.bestProfitS[i];
+      t.sumNS += profitNS;
+      t.sumS += profitS;
+      t.countsNS[jNS]++;
+      t.countsS[jS]++;
+      const broadcast = profitS >= profitNS;
+      if (broadcast) {
+        t.sumPP += profitS;
+        t.assigned++;
+        t.countsPP1[jS]++;
+      } else {
+        t.sumPP += profitNS;
+        t.countsPP0[jNS]++;
+      }
+      const p = prices[jS], mc = customers.marginalCost[i];
+      const u = customers.baselineUtility[i] - customers.priceSensitivity[i] * p;
+      const z = sigma * (softplus(u) - customers.shareCost[i]);
+      const share = logistic(z);
+      const leads = share * customers.expectedReferrals[i];
+      // (Π(p*NS, 0) − Π(p*S, 0)) + (1 − S) Π(p*S, 0), the first term 0 when p*S = p*NS: no cancellation when S is near 1
+      const profitAtS = logistic(u) * (p - mc);
+      const acquisitionCost = ((jS === jNS ? 0 : profitNS - profitAtS) + logistic(-z) * profitAtS) / leads;
+      const cheap = acquisitionCost <= leadValue;
+      if (cheap) t.atMostLead++;
+      if (cheap !== broadcast) {
+        if (Math.abs(profitS - profitNS) <= 1e-9 * Math.max(Math.abs(profitS), Math.abs(profitNS)) + 1e-300) t.ties++;
+        else t.violations++;
+      }
+      acquisitionCostLog10[i] = NaN;
+      if (!(leads > 0) || acquisitionCost === Infinity) t.infinite++;
+      else if (!(acquisitionCost > 0)) t.nonPositive++;
+      else {
+        acquisitionCostLog10[i] = Math.log(acquisitionCost) * Math.LOG10E;
+        t.acBins[Math.min(Math.floor(acquisitionCost * acInverseWidth), bins)]++;
+      }
+    }
+    return t;
+  });
+  return { schemeStats, acquisitionCostLog10 };
 }
 
 /** Plain-TypeScript exhaustive search with Math.exp / Math.log1p: the kernel's reference. */

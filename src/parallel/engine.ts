@@ -88,13 +88,15 @@ export class Engine {
   /**
    * Calls `kernel` once per shard with the arguments `argsFor(shard, index)` gives. Shards run
    * in the pool when there is more than one thread and the job is large enough; the returned
-   * values are in shard order whatever ran where.
+   * values are in shard order whatever ran where. `copies` are copied out of wasm memory by the
+   * thread that ran the shard; `then` is a second kernel run on each shard right after the first.
    */
   async forShards(
     kernel: KernelName, shards: readonly Shard[], argsFor: (shard: Shard, index: number) => number[], workUnits: number,
-    copies: readonly ShardCopy[] = [],
+    copies: readonly ShardCopy[] = [], then?: { kernel: KernelName; argsFor: (shard: Shard, index: number) => number[] },
   ): Promise<number[]> {
     const calls = shards.map((shard, index) => argsFor(shard, index));
+    const thenCalls = then ? shards.map((shard, index) => then.argsFor(shard, index)) : undefined;
     const copiesFor = ({ start, end }: Shard): ShardCopyTask[] => copies.map(({ from, to }) => {
       if (end > to.length) throw new PromoptError('INTERNAL', `shard [${start}, ${end}) past the end of a ${to.length}-item result`);
       const size = to.BYTES_PER_ELEMENT;
@@ -103,8 +105,11 @@ export class Engine {
     if (this.threads === 1 || workUnits < this.inlineBelow || shards.length < 2) {
       const fn = this.runtime.exports[kernel];
       if (typeof fn !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${kernel}`);
+      const next = then ? this.runtime.exports[then.kernel] : undefined;
+      if (then && typeof next !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${then.kernel}`);
       return calls.map((args, k) => {
         const r = fn(...args);
+        if (next) next(...thenCalls![k]);
         copyShard(this.runtime.memory, copiesFor(shards[k]));
         return typeof r === 'number' ? r : 0;
       });
@@ -113,7 +118,11 @@ export class Engine {
     for (const { to } of copies) {
       if (!(to.buffer instanceof SharedArrayBuffer)) throw new PromoptError('INTERNAL', 'a result the workers copy into must be over a SharedArrayBuffer');
     }
-    return Promise.all(calls.map((args, k) => pool.run({ kernel, args, copies: copiesFor(shards[k]) } satisfies KernelTask) as Promise<number>));
+    return Promise.all(calls.map((args, k) => {
+      const task: KernelTask = { kernel, args, copies: copiesFor(shards[k]) };
+      if (then) task.then = { kernel: then.kernel, args: thenCalls![k] };
+      return pool.run(task) as Promise<number>;
+    }));
   }
 
   private ensurePool(): Piscina {

@@ -41,7 +41,7 @@ import { formatTable } from '../report/text.js';
 import type { CustomerPrimitives, SharingParameters } from './model.js';
 import { FineHistogram, HeterogeneityAccumulator, QUANTILE_LEVELS, type HeterogeneityOptions, type HeterogeneityReport } from './heterogeneity.js';
 import {
-  checkProposition1, checkTwins, customerProfit, emptyCount, nearTie, type PropositionReport,
+  checkProposition1, checkTwins, customerProfit, emptyCount, type PropositionReport,
 } from './propositions.js';
 import { deltaStandardError, GradientSum, parameterNames, profitDerivatives, type ParameterCovariance } from './delta.js';
 
@@ -474,7 +474,7 @@ class FirstPass {
     if (blocks.length === 0) return undefined;
     const batch = concatBlocks(blocks);
     const { prices, sigma, leadValue } = this.grid;
-    const main = priceGridSearch(batch.customers, { prices, sigma, leadValue, groupStarts: batch.starts, screenTotals: true }, engine);
+    const main = priceGridSearch(batch.customers, { prices, sigma, leadValue, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
     // every γ of the sensitivity grid in one pass (S and Π(p, 0) do not depend on the lead value)
     const byGamma = this.grid.gamma.length === 0 ? undefined
       : priceGridSearchLeads(batch.customers, { prices, sigma, leadValues: this.grid.gamma.map((g) => g * leadValue), groupStarts: batch.starts, screenTotals: true }, engine);
@@ -490,68 +490,36 @@ class FirstPass {
     const state = this.markets[block.market];
     addScreenedTotals(state.screened, main.screenTotals![b]);
     if (byGamma) addScreenedLeadTotals(state.leadScreened, byGamma.screenTotals![b]);
-    const { prices, sigma, leadValue } = this.grid;
+    // Block sums, counts and AC statistics from the kernel (blocks are the same whatever the
+    // chunking, so adding them to the market's total is deterministic).
+    const stats = main.schemeStats![b];
     const ac = this.ac;
-    const acInverseWidth = leadValue > 0 ? 4 / leadValue : 1;
-    const countsNS = this.counts.PNS, countsS = this.counts.PS, countsPP0 = this.countsPP[0], countsPP1 = this.countsPP[1], acBins = ac.bins;
-    const { bestIndexNS, bestIndexS, bestProfitNS, bestProfitS } = main;
+    state.sumPNS += stats.sumNS;
+    state.sumPS += stats.sumS;
+    state.sumPP += stats.sumPP;
+    ac.assigned += stats.assigned;
+    ac.atMostLead += stats.atMostLead;
+    ac.violations += stats.violations;
+    ac.ties += stats.ties;
+    ac.nonPositive += stats.nonPositive;
+    ac.infinite += stats.infinite;
+    addInto(this.counts.PNS, stats.countsNS);
+    addInto(this.counts.PS, stats.countsS);
+    addInto(this.countsPP[0], stats.countsPP0);
+    addInto(this.countsPP[1], stats.countsPP1);
+    addInto(ac.bins, stats.acBins);
+    const { bestIndexNS, bestIndexS, bestProfitNS, bestProfitS, acquisitionCostLog10 } = main;
     const { v: vs, alpha: alphas, sc: scs, r: rs, mc: mcs } = block;
-    const P1 = this.propositions.P1;
-    // Block sums (blocks are the same whatever the chunking, so adding them to the market's total is deterministic).
-    let sumNS = 0, sumS = 0, sumPP = 0, assigned = 0, atMostLead = 0;
+    const P1 = this.propositions.P1, acLog10 = ac.log10;
     for (let i = 0; i < block.n; i++) {
       const o = offset + i;
-      const jNS = bestIndexNS[o], jS = bestIndexS[o];
-      const profitNS = bestProfitNS[o], profitS = bestProfitS[o];
-      sumNS += profitNS;
-      sumS += profitS;
-      countsNS[jNS]++;
-      countsS[jS]++;
-      // Tie rule: the broadcasting requirement when it earns at least as much (the slides' "AC ≤ L").
-      const broadcast = profitS >= profitNS;
-      if (broadcast) {
-        sumPP += profitS;
-        assigned++;
-        countsPP1[jS]++;
-      } else {
-        sumPP += profitNS;
-        countsPP0[jNS]++;
-      }
-      // Acquisition cost: (own profit under NS − own profit under S) / expected leads under S.
-      const v = vs[i], alpha = alphas[i], sc = scs[i], r = rs[i], mc = mcs[i];
-      const p = prices[jS];
-      const u = v - alpha * p;
-      const e = Math.exp(-Math.abs(u));
-      const inv = 1 / (1 + e);
-      const demand = u >= 0 ? inv : e * inv;
-      const z = sigma * ((u > 0 ? u : 0) + Math.log1p(e) - sc);
-      const e2 = Math.exp(-Math.abs(z));
-      const inv2 = 1 / (1 + e2);
-      const share = z >= 0 ? inv2 : e2 * inv2;
-      const acquisitionCost = (profitNS - share * demand * (p - mc)) / (share * r);
-      const cheap = acquisitionCost <= leadValue;
-      if (cheap) atMostLead++;
-      if (cheap !== broadcast) {
-        if (nearTie(profitS, profitNS, 1e-9)) ac.ties++;
-        else ac.violations++;
-      }
-      // Histogram of finite positive AC; no expected leads (AC = ∞, or 0/0) and AC ≤ 0 are counted apart.
-      if (!(share * r > 0) || acquisitionCost === Infinity) ac.infinite++;
-      else if (!(acquisitionCost > 0)) ac.nonPositive++;
-      else {
-        ac.log10.add(Math.log(acquisitionCost) * Math.LOG10E);
-        const bin = Math.floor(acquisitionCost * acInverseWidth);
-        acBins[bin < AC_BINS ? bin : AC_BINS]++;
-      }
+      const log10 = acquisitionCostLog10![o];
+      if (log10 === log10) acLog10.add(log10); // NaN: AC not finite and positive (counted apart)
       // P1 (p*S ≤ p*NS); only a reversal needs the full check.
-      if (jS > jNS) checkProposition1(P1, this.grid, v, alpha, sc, r, mc, jNS, jS, profitS);
+      const jNS = bestIndexNS[o], jS = bestIndexS[o];
+      if (jS > jNS) checkProposition1(P1, this.grid, vs[i], alphas[i], scs[i], rs[i], mcs[i], jNS, jS, bestProfitS[o]);
       else P1.checked++;
     }
-    state.sumPNS += sumNS;
-    state.sumPS += sumS;
-    state.sumPP += sumPP;
-    ac.assigned += assigned;
-    ac.atMostLead += atMostLead;
     for (let g = 0; byGamma && g < byGamma.bestProfitS.length; g++) {
       const profitS = byGamma.bestProfitS[g];
       let sum = 0;
@@ -664,7 +632,13 @@ export async function counterfactual(
     for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
       const next = first.launch(blocks.slice(b, b + BATCH_BLOCKS), engine);
       next?.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
-      if (previous) (await previous)();
+      if (previous) {
+        const accumulate = await previous;
+        // let the next batch's job start (copy in, post its shards) before accumulating this one,
+        // or the workers idle while the main thread accumulates
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        accumulate();
+      }
       previous = next;
     }
   };

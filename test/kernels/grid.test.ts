@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, type GridCustomers, type GridOptions,
+  feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, schemeStatsReference,
+  type GridCustomers, type GridOptions,
 } from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
 
@@ -135,6 +136,35 @@ function adversarialCustomers(n: number, seed: number): GridCustomers {
   }
   return { baselineUtility: v, priceSensitivity: alpha, shareCost: sc, expectedReferrals: r, marginalCost: mc };
 }
+
+test('scheme statistics kernel equals its plain-TypeScript reference (sums bit for bit, counts, AC categories and histogram)', async () => {
+  // random and adversarial customers (negative margins, no leads, AC ties), odd sizes, groups of one customer
+  const base = adversarialCustomers(30_001, 47);
+  const r = Float64Array.from(base.expectedReferrals);
+  for (let i = 5; i < r.length; i += 97) r[i] = 0; // no expected leads: AC = ∞ (or 0/0)
+  const sc = Float64Array.from(base.shareCost);
+  for (let i = 11; i < sc.length; i += 89) { sc[i] = -100; r[i] = 1e-300; } // S = 1, leads negligible: the two profits tie
+  const customers = { ...base, expectedReferrals: r, shareCost: sc };
+  for (const [threads, exhaustive, leadValue] of [[1, false, 125.742], [2, true, 125.742], [2, false, 0], [1, false, -3]] as const) {
+    const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue, groupStarts: [0, 1, 2, 9_999, 20_000], exhaustive };
+    const res = await withEngine({ threads, inlineBelow: 0 }, (engine) => priceGridSearch(customers, { ...options, schemeStats: true }, engine));
+    const ref = schemeStatsReference(customers, options, res);
+    res.schemeStats!.forEach((t, g) => {
+      const e = ref.schemeStats[g];
+      for (const key of ['sumNS', 'sumS', 'sumPP', 'assigned', 'atMostLead', 'violations', 'ties', 'nonPositive', 'infinite'] as const) {
+        assert.ok(Object.is(t[key], e[key]), `group ${g} ${key}: kernel ${t[key]} vs reference ${e[key]} (L ${leadValue})`);
+      }
+      for (const key of ['countsNS', 'countsS', 'countsPP0', 'countsPP1', 'acBins'] as const) assert.equal(Array.from(t[key]), Array.from(e[key]), `group ${g} ${key}`);
+    });
+    const total = (k: 'infinite' | 'nonPositive' | 'ties') => ref.schemeStats.reduce((a, t) => a + t[k], 0);
+    assert.ok(total('infinite') > 0 && total('nonPositive') > 0, 'the population has infinite and non-positive AC');
+    if (leadValue > 0) assert.ok(total('ties') > 0, 'and near ties');
+    const a = res.acquisitionCostLog10!, b = ref.acquisitionCostLog10;
+    for (let i = 0; i < a.length; i++) {
+      if (Number.isNaN(b[i]) ? !Number.isNaN(a[i]) : !(Math.abs(a[i] - b[i]) <= 1e-12 * Math.max(1, Math.abs(b[i])))) assert.unreachable(`log10 AC[${i}]: kernel ${a[i]} vs reference ${b[i]}`);
+    }
+  }
+});
 
 for (const [label, customers] of [['random', randomCustomers(200_003, 41)], ['adversarial', adversarialCustomers(40_000, 43)]] as const) {
   for (const prices of [feasiblePrices(), feasiblePrices(61), [10, 10.5, 11, 11.25, 11.3, 40, 41, 99.9, 100]]) {

@@ -33,6 +33,18 @@ test('fine-histogram quantiles agree with sorted data to within one bin; moments
   assert.is(h.max, xs[xs.length - 1]);
 });
 
+test('addAll leaves a histogram exactly as adding the values one by one (scaled, logged, non-finite, out of range)', () => {
+  const rng = new CounterRng(5, 1, 0);
+  const values = Float64Array.from({ length: 20_000 }, (_, i) => (i % 997 === 3 ? NaN : i % 991 === 7 ? -Infinity : i % 13 === 0 ? 1e9 : rng.normal() * 3 + 0.5));
+  for (const [scale, log] of [[1, false], [18.858, false], [-0.5, false], [1, true]] as const) {
+    const one = new FineHistogram(-10, 10, 4000), all = new FineHistogram(-10, 10, 4000);
+    for (const x of values) one.add(log ? Math.log(x) : scale * x);
+    all.addAll(values, scale, log);
+    assert.equal({ ...all }, { ...one }, `scale ${scale}, log ${log}`);
+    assert.ok(all.count > 0 && all.nonFinite > 0 && all.above + all.below > 0);
+  }
+});
+
 test('heterogeneity comparison: the four primitives in logit units, spreads as the model implies', () => {
   const n = 20000;
   const pop = syntheticPopulation(n, 4);
