@@ -14,13 +14,13 @@ import { expVec, logisticVec, softplusVec, vc, C_TWO } from "./math";
 import { expNegAbs32, logistic32, softplus32 } from "./math32";
 
 // Results of evaluatePair (wasm globals are per instance, so per thread).
-let pairProfitNS: v128 = f64x2.splat(0);
-let pairProfitS: v128 = f64x2.splat(0);
+export let pairProfitNS: v128 = f64x2.splat(0);
+export let pairProfitS: v128 = f64x2.splat(0);
 
 /** Profits Π(p, 0) = D (p − mc) and Π(p, 1) = S (D (p − mc) + r L) at two prices. */
 // @ts-ignore: decorator
 @inline
-function evaluatePair(price: v128, v: v128, alpha: v128, shareCost: v128, leadProfit: v128, mc: v128, sigma: v128): void {
+export function evaluatePair(price: v128, v: v128, alpha: v128, shareCost: v128, leadProfit: v128, mc: v128, sigma: v128): void {
   const u = f64x2.sub(v, f64x2.mul(alpha, price));
   const e = expVec(f64x2.neg(f64x2.abs(u)));
   const demand = logisticVec(u, e);

@@ -2,7 +2,7 @@
 export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
 export { priceGridSearch, priceGridSearchLeads, priceGridSearchScreened, priceTotalsAt } from "./grid";
-export { schemeStats, schemeStatsWidth } from "./schemes";
+export { requirementSplit, schemeStats, schemeStatsWidth } from "./schemes";
 export { exp32Array, expNegAbs32Array, log1pUnit32Array } from "./math32";
 export * from "./gbm";
 export * from "./glm";

@@ -2,6 +2,7 @@
 // AC_i (SPEC §1.3), from a grid search's per-customer results. They run in the worker right after
 // the search on the same shard, instead of customer by customer on the host's main thread.
 import { expVec, logisticVec, softplusVec } from "./math";
+import { evaluatePair, pairProfitNS, pairProfitS } from "./grid";
 
 // Layout of a block's stats row (f64): the sums and counts below, then per price the counts of
 // best prices under PNS, PS, PP with s = 0 and PP with s = 1, then the AC histogram (AC_BINS bins
@@ -93,11 +94,11 @@ function pairAt(column: usize, o0: usize, o1: usize): v128 {
   return f64x2.replace_lane(f64x2.splat(load<f64>(column + o0)), 1, load<f64>(column + o1));
 }
 
-/** A price index from the search, kept inside the grid whatever it holds. */
+/** An index from the host (a price from the search, a market), kept inside [0, count) whatever it holds. */
 // @ts-ignore: decorator
 @inline
-function inGrid(index: i32, nPrices: i32): i32 {
-  return <u32>index < <u32>nPrices ? index : 0;
+function inGrid(index: i32, count: i32): i32 {
+  return <u32>index < <u32>count ? index : 0;
 }
 
 /**
@@ -149,5 +150,32 @@ export function schemeStats(
         f64x2.extract_lane(profitNS, 1), load<f64>(bestProfitSPtr + o1), f64x2.extract_lane(acquisitionCost, 1),
         f64x2.extract_lane(leads, 1), leadValue, acInverseWidth, acLog10Ptr + o1);
     }
+  }
+}
+
+/**
+ * The UP scheme's requirement split: every customer pays its market's uniform price, and
+ * broadcastingPtr[m] (f64, added to) counts the customers of market m for whom the broadcasting
+ * requirement earns at least as much there, Π(p, 1) ≥ Π(p, 0), with the search kernels'
+ * arithmetic (evaluatePair, two customers at a time). marketPtr: i32 market per customer, each in
+ * [0, nMarkets) (the host checks; anything else is counted for market 0).
+ */
+export function requirementSplit(
+  vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, marketPtr: usize, n: i32,
+  marketPricesPtr: usize, nMarkets: i32, sigma: f64, leadValue: f64, broadcastingPtr: usize,
+): void {
+  assert(nMarkets > 0);
+  const sigmaV = f64x2.splat(sigma), leadV = f64x2.splat(leadValue);
+  for (let i = 0; i < n; i += 2) {
+    const second = i + 1 < n ? 1 : 0;
+    const i1 = i + second;
+    const o0 = <usize>i << 3, o1 = <usize>i1 << 3;
+    const m0 = inGrid(load<i32>(marketPtr + (<usize>i << 2)), nMarkets), m1 = inGrid(load<i32>(marketPtr + (<usize>i1 << 2)), nMarkets);
+    const price = f64x2.replace_lane(f64x2.splat(load<f64>(marketPricesPtr + (<usize>m0 << 3))), 1, load<f64>(marketPricesPtr + (<usize>m1 << 3)));
+    // r L formed as the search kernels form it (r times the lead value)
+    const leadProfit = f64x2.mul(pairAt(referralsPtr, o0, o1), leadV);
+    evaluatePair(price, pairAt(vPtr, o0, o1), pairAt(alphaPtr, o0, o1), pairAt(shareCostPtr, o0, o1), leadProfit, pairAt(marginalCostPtr, o0, o1), sigmaV);
+    if (f64x2.extract_lane(pairProfitS, 0) >= f64x2.extract_lane(pairProfitNS, 0)) bump(broadcastingPtr, m0);
+    if (second && f64x2.extract_lane(pairProfitS, 1) >= f64x2.extract_lane(pairProfitNS, 1)) bump(broadcastingPtr, m1);
   }
 }

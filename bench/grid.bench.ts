@@ -8,6 +8,7 @@ import { logitDemand, logitDemandReference } from '../src/kernels/logit.js';
 import { syntheticPopulation } from '../src/sharing/population.js';
 import { PAPER_PARAMETERS } from '../src/sharing/paper.js';
 import { markdownTable, runNative, runSuite, type BenchResult } from './harness.js';
+import { twoThreadCeiling } from './ceiling.js';
 
 const customers = Number(process.argv[2] ?? 1_000_000);
 const prices = feasiblePrices();
@@ -49,13 +50,19 @@ const logit = await runSuite('logit', [
 ], { minSamples: 5, maxTime: 4 });
 // benchmark.js runs the cases one after the other; a second figure alternates 1 and 2 threads run
 // by run (median of 9), so that both see the same machine state.
-const alternating = { one: [] as number[], two: [] as number[] };
+// Each round also probes the machine's own ceiling (bench/ceiling: a loop that shares nothing,
+// 1 worker then 2), so that the kernel's ratio can be read against what the machine gave then.
+const alternating = { one: [] as number[], two: [] as number[], ratio: [] as number[], ceiling: [] as number[] };
 for (let r = 0; r < 9; r++) {
+  const round: number[] = [];
   for (const [engine, times] of [[one, alternating.one], [two, alternating.two]] as const) {
     const started = performance.now();
     await priceGridSearch(population, options, engine);
     times.push(performance.now() - started);
+    round.push(performance.now() - started);
   }
+  alternating.ratio.push(round[0] / round[1]);
+  alternating.ceiling.push(await twoThreadCeiling());
 }
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1];
 await one.close();
@@ -66,6 +73,8 @@ console.log(`### Price-grid search (${customers.toLocaleString('en-US')} custome
 console.log(markdownTable(grid, 'ns per customer-price', 'plain TypeScript, 1 thread'));
 console.log(`\n2 threads vs 1 (screened): ${(find(grid, 'wasm screened, 1 thread') / find(grid, 'wasm screened, 2 threads')).toFixed(2)}×; ` +
   `(exhaustive): ${(find(grid, 'wasm exhaustive, 1 thread') / find(grid, 'wasm exhaustive, 2 threads')).toFixed(2)}×; ` +
-  `screened, alternating runs (median of 9): ${(median(alternating.one) / median(alternating.two)).toFixed(2)}×`);
+  `screened, alternating runs (median of 9): ${(median(alternating.one) / median(alternating.two)).toFixed(2)}×, ` +
+  `median of the rounds' ratios ${median(alternating.ratio).toFixed(2)}× while the machine's own ceiling (bench/ceiling, same rounds) was ` +
+  `${median(alternating.ceiling).toFixed(2)}× (range ${Math.min(...alternating.ceiling).toFixed(2)}–${Math.max(...alternating.ceiling).toFixed(2)})`);
 console.log(`\n### Logit kernel (${customers.toLocaleString('en-US')} customers)\n`);
 console.log(markdownTable(logit, 'ns per customer', 'plain TypeScript, 1 thread'));

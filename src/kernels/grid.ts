@@ -158,6 +158,12 @@ function sharedResults(n: number): Pick<GridResult, 'bestIndexNS' | 'bestProfitN
   };
 }
 
+/** The five columns by name (for the length checks' messages). */
+function columnsOf(customers: GridCustomers): Record<keyof GridCustomers, ArrayLike<number>> {
+  const { baselineUtility, priceSensitivity, shareCost, expectedReferrals, marginalCost } = customers;
+  return { baselineUtility, priceSensitivity, shareCost, expectedReferrals, marginalCost };
+}
+
 function requireFiniteColumns(customers: GridCustomers): void {
   requireFinite('baselineUtility', customers.baselineUtility);
   requireFinite('priceSensitivity', customers.priceSensitivity);
@@ -177,13 +183,7 @@ function requireFiniteIfFlagged(flags: readonly number[], customers: GridCustome
  * the wrapper then names the field and row with requireFiniteColumns before returning anything).
  */
 function validate(customers: GridCustomers, options: GridOptions, finite: 'here' | 'kernel' = 'here'): { n: number; groupStarts: number[] } {
-  const n = commonLength({
-    baselineUtility: customers.baselineUtility,
-    priceSensitivity: customers.priceSensitivity,
-    shareCost: customers.shareCost,
-    expectedReferrals: customers.expectedReferrals,
-    marginalCost: customers.marginalCost,
-  });
+  const n = commonLength(columnsOf(customers));
   if (finite === 'here') requireFiniteColumns(customers);
   requireFiniteScalar('sigma', options.sigma);
   requireFiniteScalar('leadValue', options.leadValue);
@@ -684,6 +684,61 @@ function reduceTotals(partials: Float64Array, shards: readonly { start: number }
     }
   });
   return groups;
+}
+
+/**
+ * The UP scheme's requirement split: for each market m, how many of its customers earn at least as
+ * much with the broadcasting requirement at the market's uniform price, Π(p_m, 1) ≥ Π(p_m, 0)
+ * (the tie rule of the counterfactual), with the search kernels' arithmetic. `market[i]` indexes
+ * `marketPrices`.
+ */
+export function requirementSplit(
+  customers: GridCustomers, market: ArrayLike<number>, marketPrices: readonly number[], options: Pick<GridOptions, 'sigma' | 'leadValue'>,
+  engine: Engine = getDefaultEngine(),
+): Promise<Float64Array> {
+  const n = commonLength({ ...columnsOf(customers), market });
+  requireFiniteColumns(customers);
+  requireFinite('marketPrices', marketPrices);
+  requireFiniteScalar('sigma', options.sigma);
+  requireFiniteScalar('leadValue', options.leadValue);
+  const nMarkets = marketPrices.length;
+  if (nMarkets === 0) throw badInput('no market prices');
+  for (let i = 0; i < n; i++) {
+    const m = market[i];
+    if (!(Number.isInteger(m) && m >= 0 && m < nMarkets)) throw badInput(`market[${i}] is ${m}, not a market index in 0..${nMarkets - 1}`);
+  }
+  return engine.exclusive(async (arena) => {
+    const { v, alpha, sc, r, mc } = copyColumns(arena, customers);
+    const markets = arena.i32(n);
+    arena.viewI32(markets).set(market);
+    const prices = arena.copyF64(marketPrices);
+    const shards = planShards(n);
+    const counts = arena.f64(shards.length * nMarkets);
+    arena.viewF64(counts).fill(0);
+    await engine.forShards('requirementSplit', shards, ({ start, end }, k) => {
+      const o8 = start * 8;
+      return [
+        v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, markets.ptr + start * 4, end - start,
+        prices.ptr, nMarkets, options.sigma, options.leadValue, counts.ptr + k * nMarkets * 8,
+      ];
+    }, n * 2);
+    const partials = arena.viewF64(counts), out = new Float64Array(nMarkets);
+    shards.forEach((_, k) => { for (let m = 0; m < nMarkets; m++) out[m] += partials[k * nMarkets + m]; });
+    return out;
+  });
+}
+
+/** requirementSplit in plain TypeScript (Math.exp / Math.log1p): its kernel's reference. */
+export function requirementSplitReference(customers: GridCustomers, market: ArrayLike<number>, marketPrices: readonly number[], options: Pick<GridOptions, 'sigma' | 'leadValue'>): Float64Array {
+  const out = new Float64Array(marketPrices.length);
+  for (let i = 0; i < market.length; i++) {
+    const p = marketPrices[market[i]];
+    const u = customers.baselineUtility[i] - customers.priceSensitivity[i] * p;
+    const profitNS = logistic(u) * (p - customers.marginalCost[i]);
+    const profitS = logistic(options.sigma * (softplus(u) - customers.shareCost[i])) * (profitNS + customers.expectedReferrals[i] * options.leadValue);
+    if (profitS >= profitNS) out[market[i]]++;
+  }
+  return out;
 }
 
 /**

@@ -32,7 +32,7 @@ import { badInput } from '../errors.js';
 import { getDefaultEngine, type Engine } from '../parallel/engine.js';
 import {
   addScreenedLeadTotals, addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedLeadTotals, emptyScreenedTotals, exactTotalsAtLeads, feasiblePrices,
-  leadCandidatePrices, priceGridSearch, priceGridSearchLeads, REGULAR_PRICE, unionOf,
+  leadCandidatePrices, priceGridSearch, priceGridSearchLeads, REGULAR_PRICE, requirementSplit, unionOf,
   type GridResult, type LeadGridResult, type PriceTotals, type ScreenedLeadTotals, type ScreenedTotals, type UniformChoice,
 } from '../kernels/grid.js';
 import { readSharingDataChunks } from './data.js';
@@ -695,10 +695,24 @@ export async function counterfactual(
       gammaGradients = gamma.map(() => ({ PP: new GradientSum(k), US: new GradientSum(k) }));
     }
     const d = new Float64Array(6), d0 = new Float64Array(6), x = new Float64Array(k);
+    const upPrices = markets.map((_, m) => prices[uniformIndex.UP[m]]);
     let done = 0;
     for await (const chunk of source.chunks()) {
       const p = chunkPrimitives(params, chunk, source.marketNames, done);
       const cn = chunk.market.length;
+      // the UP requirement split, counted per market by a kernel
+      const broadcasting = await requirementSplit({ ...p, marginalCost: chunk.marginalCost }, chunk.market, upPrices, { sigma: params.sigma, leadValue }, engine);
+      const perMarket = new Float64Array(markets.length);
+      for (let i = 0; i < cn; i++) perMarket[chunk.market[i]]++;
+      markets.forEach((_, m) => {
+        countsUP[1][uniformIndex.UP[m]] += broadcasting[m];
+        countsUP[0][uniformIndex.UP[m]] += perMarket[m] - broadcasting[m];
+      });
+      if (!gradients) {
+        done += cn;
+        progress?.update(n + done);
+        continue;
+      }
       let main: GridResult | undefined;
       let byGamma: LeadGridResult | undefined;
       const customers = { ...p, marginalCost: chunk.marginalCost };
@@ -710,12 +724,10 @@ export async function counterfactual(
       for (let i = 0; i < cn; i++) {
         const m = chunk.market[i];
         const v = p.baselineUtility[i], alpha = p.priceSensitivity[i], sc = p.shareCost[i], r = p.expectedReferrals[i], mc = chunk.marginalCost[i];
-        const jUP = uniformIndex.UP[m], pUP = prices[jUP];
-        const upNS = customerProfit(v, alpha, sc, r, mc, pUP, 0, params.sigma, leadValue);
-        const upS = customerProfit(v, alpha, sc, r, mc, pUP, 1, params.sigma, leadValue);
-        const upBroadcast: 0 | 1 = upS >= upNS ? 1 : 0;
-        countsUP[upBroadcast][jUP]++;
-        if (!gradients || !main) continue;
+        if (!main) continue;
+        // which condition's derivative the UP gradient takes (a near tie is where they meet)
+        const pUP = upPrices[m];
+        const upBroadcast: 0 | 1 = customerProfit(v, alpha, sc, r, mc, pUP, 1, params.sigma, leadValue) >= customerProfit(v, alpha, sc, r, mc, pUP, 0, params.sigma, leadValue) ? 1 : 0;
         if (chunk.covariates) for (let j = 0; j < k; j++) x[j] = chunk.covariates[j][i];
         const xs = chunk.covariates ? x : null;
         const at = (price: number, s: 0 | 1, lead: number, target: GradientSum, out: Float64Array, leadScale = 1) => {

@@ -1,7 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, schemeStatsReference,
+  feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, requirementSplit, requirementSplitReference,
+  schemeStatsReference,
   type GridCustomers, type GridOptions,
 } from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
@@ -164,6 +165,30 @@ test('scheme statistics kernel equals its plain-TypeScript reference (sums bit f
       if (Number.isNaN(b[i]) ? !Number.isNaN(a[i]) : !(Math.abs(a[i] - b[i]) <= 1e-12 * Math.max(1, Math.abs(b[i])))) assert.unreachable(`log10 AC[${i}]: kernel ${a[i]} vs reference ${b[i]}`);
     }
   }
+});
+
+test('UP requirement split kernel equals its plain-TypeScript reference; bad market indices are named', async () => {
+  const base = adversarialCustomers(20_001, 53);
+  const sc = Float64Array.from(base.shareCost), r = Float64Array.from(base.expectedReferrals);
+  for (let i = 11; i < sc.length; i += 89) { sc[i] = -100; r[i] = 1e-300; } // Π(p, 1) = Π(p, 0): ties go to broadcasting
+  const customers = { ...base, shareCost: sc, expectedReferrals: r };
+  const market = Int32Array.from({ length: 20_001 }, (_, i) => (i * 7919) % 3);
+  const marketPrices = [49, 99, 158];
+  for (const [threads, leadValue] of [[1, 125.742], [2, 125.742], [2, 0], [1, -40]] as const) {
+    const options = { sigma: 18.858, leadValue };
+    const kernel = await withEngine({ threads, inlineBelow: 0 }, (engine) => requirementSplit(customers, market, marketPrices, options, engine));
+    const reference = requirementSplitReference(customers, market, marketPrices, options);
+    assert.equal(Array.from(kernel), Array.from(reference), `L ${leadValue}, ${threads} thread(s)`);
+    assert.ok(kernel.every((c, m) => c > 0 && c < 20_001 / 3), 'both conditions occur in every market');
+  }
+  await withEngine({ threads: 1 }, async (engine) => {
+    try {
+      await requirementSplit(customers, Int32Array.from(market, (m, i) => (i === 777 ? 3 : m)), marketPrices, { sigma: 1, leadValue: 1 }, engine);
+      assert.unreachable();
+    } catch (error) {
+      assert.match((error as Error).message, /^market\[777\] is 3, not a market index in 0\.\.2$/);
+    }
+  });
 });
 
 for (const [label, customers] of [['random', randomCustomers(200_003, 41)], ['adversarial', adversarialCustomers(40_000, 43)]] as const) {
