@@ -5,7 +5,8 @@ export { logistic, softplus, logLogistic } from './kernels/math.js';
 export { logitDemand, logitDemandReference, expectedReferrals, expectedReferralsReference, type LogitBatchInput, type LogitBatchOutput } from './kernels/logit.js';
 export {
   priceGridSearch, priceGridSearchReference, priceGridSearchLeads, exactTotalsAtLeads, leadCandidatePrices, feasiblePrices, REGULAR_PRICE,
-  type GridCustomers, type GridOptions, type GridResult, type PriceTotals, type LeadGridOptions, type LeadGridResult, type ScreenedLeadTotals,
+  requirementSplit, requirementSplitReference, schemeStatsReference,
+  type GridCustomers, type GridOptions, type GridResult, type PriceTotals, type LeadGridOptions, type LeadGridResult, type ScreenedLeadTotals, type SchemeStats,
 } from './kernels/grid.js';
 // Sharing model: parameters, experiment data and the simulator (SPEC §1.1, §1.4, §4).
 export {
