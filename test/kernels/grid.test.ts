@@ -6,6 +6,7 @@ import {
   type GridCustomers, type GridOptions,
 } from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
+import { syntheticPopulation } from '../../src/sharing/population.js';
 
 test('feasible prices: 56 integers up to 188 ending in 5, 8 or 9', () => {
   const prices = feasiblePrices();
@@ -231,6 +232,31 @@ test('screened search equals the exhaustive kernel bit for bit across σ and lea
       }
     }
   });
+});
+
+test('many-lead search stops its screen below prices that larger lead values cannot bring back, bit for bit with the exhaustive kernel', async () => {
+  // a fine ascending grid (the screen's range shrinks as the best price falls with L), then lead
+  // values out of order (the range starts over); paper-like and adversarial customers
+  const leads = [...Array.from({ length: 41 }, (_, k) => (k * 125.742) / 20), 125.742, 0, 3000, -50, 7];
+  const paperLike = syntheticPopulation(12_000, 5);
+  // σ < 0: S rises with the price, the best price rises with L and nothing may be dropped
+  for (const [label, customers, sigma] of [['paper', paperLike, 18.858], ['adversarial', adversarialCustomers(12_000, 73), 18.858], ['paper, σ = −1.5', paperLike, -1.5]] as const) {
+    await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+      const prices = feasiblePrices();
+      const many = await priceGridSearchLeads(customers, { prices, sigma, leadValues: leads }, engine);
+      let moved = 0;
+      for (let g = 0; g < leads.length; g++) {
+        const one = await priceGridSearch(customers, { prices, sigma, leadValue: leads[g], exhaustive: true }, engine);
+        for (let i = 0; i < one.bestIndexS.length; i++) {
+          if (many.bestIndexS[g][i] !== one.bestIndexS[i] || !Object.is(many.bestProfitS[g][i], one.bestProfitS[i])) {
+            assert.unreachable(`${label}, L = ${leads[g]}, customer ${i}: (${many.bestIndexS[g][i]}, ${many.bestProfitS[g][i]}) vs (${one.bestIndexS[i]}, ${one.bestProfitS[i]})`);
+          }
+          if (g > 0 && g < 41 && one.bestIndexS[i] !== many.bestIndexS[g - 1][i]) moved++;
+        }
+      }
+      assert.ok(moved > 1000, `${label}: the best price moved with L ${moved} times`);
+    });
+  }
 });
 
 test('one pass for many lead values equals priceGridSearch at each lead value, bit for bit; its lead totals keep the exact uniform argmax', async () => {
