@@ -131,6 +131,7 @@ export interface SchemeStats {
   acBins: Float64Array;
 }
 
+/** Per-customer arrays are views of one SharedArrayBuffer (the workers fill it shard by shard). */
 export interface GridResult {
   /** Index into `prices` of each customer's best price with s = 0, and its profit. */
   bestIndexNS: Int32Array;

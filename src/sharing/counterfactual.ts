@@ -16,6 +16,9 @@
 // Two passes: the first finds every optimum; the second (only for what needs the uniform prices
 // chosen in the first) splits the UP customers by requirement and evaluates the delta-method
 // gradients. A file source is read twice; memory stays bounded by the chunk and the blocks.
+// The per-customer work runs in kernels on the workers: the search, then on the same shard the
+// personalized schemes' sums, best-price counts and acquisition costs (schemeStats); the main
+// thread reads the data, cuts blocks and adds block results in order.
 //
 // Choices where the slides are silent:
 // - Ties: a customer gets the broadcasting requirement when Π(p*S,1) ≥ Π(p*NS,0) (the slides'
