@@ -160,12 +160,15 @@ function screenErrors(vS: f64, alphaS: f64, shareCostS: f64, mcS: f64, maxAbsPri
  * f64 sums of the customers' error bounds for those rows (+∞ when a customer fell outside the
  * bounds' range) and the sum of the customers' largest |profit|. A host keeps every price whose screened total is within twice that of the best,
  * and computes exact totals there with priceTotalsAt.
+ *
+ * When rowsOutPtr != 0 every price is screened in full and customer i's f32 rows S and Π(p, 0)
+ * (nPrices4 each) are left at rowsOutPtr + 8 nPrices4 i, for priceGridSearchLeads to reuse.
  */
 export function priceGridSearchScreened(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64, leadValue: f64,
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, scratchPtr: usize,
-  screenTotalsPtr: usize,
+  screenTotalsPtr: usize, rowsOutPtr: usize,
 ): i32 {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0);
   let finiteProbe: f64 = 0;
@@ -192,7 +195,8 @@ export function priceGridSearchScreened(
     const inRange = reach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
     let maxNS = minusInf32, maxS = minusInf32;
     let scaleNS: f64, scaleS: f64;
-    if (screenTotalsPtr == 0 && inRange) {
+    const customerRows = rowsOutPtr + <usize>i * (<usize>nPrices4 << 3);
+    if (screenTotalsPtr == 0 && rowsOutPtr == 0 && inRange) {
       // Π(p, 0) at every price; u and e^−|u| kept for the share stage.
       let maxAbsNS = zero32;
       for (let j = 0; j < nPrices4; j += 4) {
@@ -256,6 +260,10 @@ export function priceGridSearchScreened(
         const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
         v128.store(screenNS + pOff, profitNS);
         v128.store(screenS + pOff, profitS);
+        if (rowsOutPtr != 0) {
+          v128.store(customerRows + pOff, share);
+          v128.store(customerRows + (<usize>nPrices4 << 2) + pOff, profitNS);
+        }
         maxNS = f32x4.pmax(maxNS, profitNS);
         maxS = f32x4.pmax(maxS, profitS);
         maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(profitNS), f32x4.abs(profitS)));
@@ -420,17 +428,20 @@ function evaluatePairShare(price: v128, v: v128, alpha: v128, shareCost: v128, m
  * private to this call. When totalsPtr != 0, adds per price Σ S Π(p, 0) and Σ S r (f32 values
  * summed in f64; rows of nPrices4), then Σ of their per-customer error bounds (2 numbers) and
  * Σ max|Π(p, 0)|, Σ |r| (for the summation error): screened totals of Π(p, 1) at any L are
- * row A + L row B, with error bound errA + L errB.
+ * row A + L row B, with error bound errA + L errB. When rowsPtr != 0 the f32 rows S and Π(p, 0)
+ * come from priceGridSearchScreened's rowsOutPtr (computed with the same arithmetic) instead of
+ * being computed again.
  */
 export function priceGridSearchLeads(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64,
   leadValuesPtr: usize, nLeads: i32, bestIndexPtr: usize, bestProfitPtr: usize, leadStride: i32, scratchPtr: usize, totalsPtr: usize,
+  rowsPtr: usize,
 ): void {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0 && nLeads >= 0 && leadStride >= n);
   const sigmaV = f64x2.splat(sigma), sigma32 = f32x4.splat(<f32>sigma), zero32 = f32x4.splat(0);
-  const rowShare = scratchPtr;
-  const rowShareProfit = rowShare + (<usize>nPrices4 << 2);
+  const scratchShare = scratchPtr;
+  const rowShareProfit = scratchShare + (<usize>nPrices4 << 2);
   const cacheShare = rowShareProfit + (<usize>nPrices4 << 2);
   const cacheProfitNS = cacheShare + (<usize>nPrices4 << 3);
   const cacheStamp = cacheProfitNS + (<usize>nPrices4 << 3);
@@ -444,17 +455,30 @@ export function priceGridSearchLeads(
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const r32 = f32x4.splat(<f32>rS), mc = f32x4.splat(<f32>mcS);
     let maxAbsNS = zero32;
-    for (let j = 0; j < nPrices4; j += 4) {
-      const pOff = <usize>j << 2;
-      const price = v128.load(prices32Ptr + pOff);
-      const u = f32x4.sub(v, f32x4.mul(alpha, price));
-      const e = expNegAbs32(u);
-      const profitNS = f32x4.mul(logistic32(u, e), f32x4.sub(price, mc));
-      const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
-      const share = logistic32(z, expNegAbs32(z));
-      v128.store(rowShare + pOff, share);
-      v128.store(rowShareProfit + pOff, f32x4.mul(share, profitNS));
-      maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
+    let rowShare = scratchShare;
+    if (rowsPtr != 0) {
+      // S and Π(p, 0) as priceGridSearchScreened left them for this customer (the same arithmetic)
+      rowShare = rowsPtr + <usize>i * (<usize>nPrices4 << 3);
+      const rowProfitNS = rowShare + (<usize>nPrices4 << 2);
+      for (let j = 0; j < nPrices4; j += 4) {
+        const pOff = <usize>j << 2;
+        const profitNS = v128.load(rowProfitNS + pOff);
+        v128.store(rowShareProfit + pOff, f32x4.mul(v128.load(rowShare + pOff), profitNS));
+        maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
+      }
+    } else {
+      for (let j = 0; j < nPrices4; j += 4) {
+        const pOff = <usize>j << 2;
+        const price = v128.load(prices32Ptr + pOff);
+        const u = f32x4.sub(v, f32x4.mul(alpha, price));
+        const e = expNegAbs32(u);
+        const profitNS = f32x4.mul(logistic32(u, e), f32x4.sub(price, mc));
+        const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
+        const share = logistic32(z, expNegAbs32(z));
+        v128.store(rowShare + pOff, share);
+        v128.store(rowShareProfit + pOff, f32x4.mul(share, profitNS));
+        maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
+      }
     }
     // screenErrors, with |S Π(p, 0)| ≤ max |Π(p, 0)| and the lead term S r L_g bounded relative to |r L_g|
     screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);

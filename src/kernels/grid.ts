@@ -59,6 +59,12 @@ export interface GridOptions {
    */
   schemeStats?: boolean;
   /**
+   * Also the s = 1 optimum at each of these lead values, as priceGridSearchLeads gives it (and its
+   * screened lead totals with `screenTotals`), from the same screen: S and Π(p, 0) are computed
+   * once for both. Needs the screened search; working memory 8 bytes per customer-price.
+   */
+  leadValues?: readonly number[];
+  /**
    * Evaluate every price in double precision instead of screening in single precision first.
    * Both give the same result bit for bit; screening is about 3× faster. Totals always use it.
    */
@@ -145,6 +151,8 @@ export interface GridResult {
   uniform?: UniformBest[];
   /** Per group, when `screenTotals` was asked for. */
   screenTotals?: ScreenedTotals[];
+  /** With `leadValues`: the s = 1 optima at each (and per group the screened lead totals with `screenTotals`). */
+  leads?: LeadGridResult;
   /** Per group, and log10 AC per customer (NaN where AC is not finite and positive), when `schemeStats` was asked for. */
   schemeStats?: SchemeStats[];
   acquisitionCostLog10?: Float64Array;
@@ -207,6 +215,13 @@ function validate(customers: GridCustomers, options: GridOptions, finite: 'here'
 export function priceGridSearch(customers: GridCustomers, options: GridOptions, engine: Engine = getDefaultEngine()): Promise<GridResult> {
   const { n, groupStarts } = validate(customers, options, 'kernel');
   const nPrices = options.prices.length;
+  const leads = options.leadValues ? [...options.leadValues] : undefined;
+  if (leads) {
+    requireFinite('leadValues', leads);
+    if (options.totals || options.exhaustive) throw badInput('leadValues needs the screened search (not totals or exhaustive)');
+    const bytes = 8 * n * Math.ceil(nPrices / 4) * 4;
+    if (bytes > 2 ** 30) throw badInput(`leadValues needs ${(bytes / 2 ** 30).toFixed(1)} GiB of working memory for ${n} customers: search them in batches`);
+  }
   // The kernel steps through prices two at a time: repeat the last price, which never wins a strict comparison.
   const padded = nPrices % 2 === 0 ? [...options.prices] : [...options.prices, options.prices[nPrices - 1]];
   const m = padded.length;
@@ -234,7 +249,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       result.acquisitionCostLog10 = new Float64Array(new SharedArrayBuffer(8 * n));
       outputs.push({ from: acLog10!.ptr, to: result.acquisitionCostLog10 });
     }
-    const then = stats ? {
+    const then: { kernel: string; argsFor: (shard: Shard, k: number) => number[] }[] = stats ? [{
       kernel: 'schemeStats',
       argsFor: ({ start, end }: Shard, k: number) => {
         const o8 = start * 8, o4 = start * 4;
@@ -244,7 +259,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, stats.ptr + k * statsWidth * 8, acLog10!.ptr + o8,
         ];
       },
-    } : undefined;
+    }] : [];
     const screening = !options.totals && !options.exhaustive;
     if (options.uniform && !screening && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
@@ -256,16 +271,31 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       const screenRow = 3 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
+      // the lead values: the lead kernel after the search on each shard, on the S and Π(p, 0) rows it leaves
+      const rows = leads ? arena.f64(n * m4) : undefined;
+      const leadJob = leads && rows ? leadSearch(arena, n, leads, m4, shards.length, !!options.screenTotals) : undefined;
+      if (leadJob) {
+        result.leads = leadJob.result;
+        outputs.push(...leadJob.outputs);
+        then.push({
+          kernel: 'priceGridSearchLeads',
+          argsFor: ({ start, end }: Shard, k: number) => [
+            ...leadJob.argsFor({ start, end }, k, { v, alpha, sc, r, mc }, { prices, prices32, m4, maxAbsPrice, sigma: options.sigma }),
+            rows!.ptr + start * m4 * 8,
+          ],
+        });
+      }
       flags = await engine.forShards('priceGridSearchScreened', shards, ({ start, end }, k) => {
         const o8 = start * 8, o4 = start * 4;
         return [
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
           prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, options.leadValue,
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 16,
-          screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0,
+          screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0, rows ? rows.ptr + start * m4 * 8 : 0,
         ];
-      }, n * nPrices, outputs, then);
+      }, n * nPrices * (leads ? 1 + leads.length / 8 : 1), outputs, then);
       requireFiniteIfFlagged(flags, customers);
+      if (leadJob?.totals) result.leads!.screenTotals = reduceLeadTotals(arena.viewF64(leadJob.totals), m4, nPrices, shards, groupStarts);
       if (screenTotals) {
         screened = reduceScreenTotals(arena.viewF64(screenTotals), screenRow, m4, nPrices, shards, groupStarts);
         if (options.uniform) {
@@ -344,55 +374,72 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
   const { n, groupStarts } = validate(customers, { prices: options.prices, sigma: options.sigma, leadValue: 0, groupStarts: options.groupStarts });
   const leads = [...options.leadValues];
   requireFinite('leadValues', leads);
-  const nPrices = options.prices.length, G = leads.length;
+  const nPrices = options.prices.length;
   return engine.exclusive(async (arena) => {
-    const { v, alpha, sc, r, mc } = copyColumns(arena, customers);
-    const leadBlock = arena.copyF64(leads);
-    const bestIndex = arena.i32(n * G), bestProfit = arena.f64(n * G);
+    const columns = copyColumns(arena, customers);
     const shards = planShards(n, undefined, groupStarts);
-    const { m4, prices, prices32, maxAbsPrice } = screenGrid(arena, options.prices);
-    const scratch = arena.f64(shards.length * m4 * 6); // 44 bytes per price per shard used
-    const totalsRow = 2 * m4 + 4;
-    const totals = options.screenTotals ? arena.f64(shards.length * totalsRow) : undefined;
-    if (totals) arena.viewF64(totals).fill(0);
-    // one shared result array per lead value, filled shard by shard by the thread that ran the shard
-    const buffer = new SharedArrayBuffer(12 * n * G);
-    const result: LeadGridResult = {
-      bestProfitS: leads.map((_, g) => new Float64Array(buffer, 8 * n * g, n)),
-      bestIndexS: leads.map((_, g) => new Int32Array(buffer, 8 * n * G + 4 * n * g, n)),
-    };
-    const outputs = leads.flatMap((_, g) => [
-      { from: bestIndex.ptr + 4 * n * g, to: result.bestIndexS[g] }, { from: bestProfit.ptr + 8 * n * g, to: result.bestProfitS[g] },
-    ]);
-    await engine.forShards('priceGridSearchLeads', shards, ({ start, end }, k) => {
-      const o8 = start * 8;
-      return [
-        v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
-        prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, leadBlock.ptr, G,
-        bestIndex.ptr + start * 4, bestProfit.ptr + start * 8, n, scratch.ptr + k * m4 * 48,
-        totals ? totals.ptr + k * totalsRow * 8 : 0,
-      ];
-    }, n * nPrices * Math.max(1, G / 8), outputs);
-    if (totals) {
-      const partials = arena.viewF64(totals);
-      const groupOf = shardGroups(shards, groupStarts);
-      const groups = groupStarts.map(() => emptyScreenedLeadTotals(nPrices));
-      shards.forEach((shard, k) => {
-        const t = groups[groupOf[k]], base = k * totalsRow;
-        for (let j = 0; j < nPrices; j++) {
-          t.shareProfit[j] += partials[base + j];
-          t.shareReferrals[j] += partials[base + m4 + j];
-        }
-        t.error.shareProfit += partials[base + 2 * m4];
-        t.error.shareReferrals += partials[base + 2 * m4 + 1];
-        t.scale.shareProfit += partials[base + 2 * m4 + 2];
-        t.scale.shareReferrals += partials[base + 2 * m4 + 3];
-        t.customers += shard.end - shard.start;
-      });
-      result.screenTotals = groups;
-    }
-    return result;
+    const grid = { ...screenGrid(arena, options.prices), sigma: options.sigma };
+    const job = leadSearch(arena, n, leads, grid.m4, shards.length, !!options.screenTotals);
+    await engine.forShards('priceGridSearchLeads', shards, (shard, k) => [...job.argsFor(shard, k, columns, grid), 0],
+      n * nPrices * Math.max(1, leads.length / 8), job.outputs);
+    if (job.totals) job.result.screenTotals = reduceLeadTotals(arena.viewF64(job.totals), grid.m4, nPrices, shards, groupStarts);
+    return job.result;
   });
+}
+
+/**
+ * The arena blocks, result arrays (one SharedArrayBuffer, filled by the workers) and per-shard
+ * arguments of a priceGridSearchLeads run (all but its last argument, the rows pointer).
+ */
+function leadSearch(arena: Arena, n: number, leads: readonly number[], m4: number, shardCount: number, withTotals: boolean) {
+  const G = leads.length;
+  const leadBlock = arena.copyF64(leads);
+  const bestIndex = arena.i32(n * G), bestProfit = arena.f64(n * G);
+  const scratch = arena.f64(shardCount * m4 * 6); // 44 bytes per price per shard used
+  const totalsRow = 2 * m4 + 4;
+  const totals = withTotals ? arena.f64(shardCount * totalsRow) : undefined;
+  if (totals) arena.viewF64(totals).fill(0);
+  const buffer = new SharedArrayBuffer(12 * n * G);
+  const result: LeadGridResult = {
+    bestProfitS: leads.map((_, g) => new Float64Array(buffer, 8 * n * g, n)),
+    bestIndexS: leads.map((_, g) => new Int32Array(buffer, 8 * n * G + 4 * n * g, n)),
+  };
+  const outputs: ShardCopy[] = leads.flatMap((_, g) => [
+    { from: bestIndex.ptr + 4 * n * g, to: result.bestIndexS[g] }, { from: bestProfit.ptr + 8 * n * g, to: result.bestProfitS[g] },
+  ]);
+  const argsFor = (
+    { start, end }: Shard, k: number, { v, alpha, sc, r, mc }: Columns,
+    grid: { prices: Block; prices32: Block; m4: number; maxAbsPrice: number; sigma: number },
+  ): number[] => {
+    const o8 = start * 8;
+    return [
+      v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
+      grid.prices.ptr, grid.prices32.ptr, m4, grid.maxAbsPrice, grid.sigma, leadBlock.ptr, G,
+      bestIndex.ptr + start * 4, bestProfit.ptr + start * 8, n, scratch.ptr + k * m4 * 48,
+      totals ? totals.ptr + k * totalsRow * 8 : 0,
+    ];
+  };
+  return { result, outputs, argsFor, totals };
+}
+
+/** Adds the lead kernel's per-shard screened totals into per-group ones, in shard order. */
+function reduceLeadTotals(partials: Float64Array, m4: number, nPrices: number, shards: readonly Shard[], groupStarts: readonly number[]): ScreenedLeadTotals[] {
+  const totalsRow = 2 * m4 + 4;
+  const groupOf = shardGroups(shards, groupStarts);
+  const groups = groupStarts.map(() => emptyScreenedLeadTotals(nPrices));
+  shards.forEach((shard, k) => {
+    const t = groups[groupOf[k]], base = k * totalsRow;
+    for (let j = 0; j < nPrices; j++) {
+      t.shareProfit[j] += partials[base + j];
+      t.shareReferrals[j] += partials[base + m4 + j];
+    }
+    t.error.shareProfit += partials[base + 2 * m4];
+    t.error.shareReferrals += partials[base + 2 * m4 + 1];
+    t.scale.shareProfit += partials[base + 2 * m4 + 2];
+    t.scale.shareReferrals += partials[base + 2 * m4 + 3];
+    t.customers += shard.end - shard.start;
+  });
+  return groups;
 }
 
 export function emptyScreenedLeadTotals(nPrices: number): ScreenedLeadTotals {

@@ -12,8 +12,8 @@ export interface ShardCopyTask {
 export interface KernelTask {
   kernel: string;
   args: number[];
-  /** A second kernel on the same shard, run right after the first (its inputs still in cache). */
-  then?: { kernel: string; args: number[] };
+  /** Further kernels on the same shard, run in order right after the first (its data still in cache). */
+  then?: { kernel: string; args: number[] }[];
   copies?: ShardCopyTask[];
 }
 

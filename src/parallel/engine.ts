@@ -89,14 +89,14 @@ export class Engine {
    * Calls `kernel` once per shard with the arguments `argsFor(shard, index)` gives. Shards run
    * in the pool when there is more than one thread and the job is large enough; the returned
    * values are in shard order whatever ran where. `copies` are copied out of wasm memory by the
-   * thread that ran the shard; `then` is a second kernel run on each shard right after the first.
+   * thread that ran the shard; `then` are further kernels run on each shard right after the first.
    */
   async forShards(
     kernel: KernelName, shards: readonly Shard[], argsFor: (shard: Shard, index: number) => number[], workUnits: number,
-    copies: readonly ShardCopy[] = [], then?: { kernel: KernelName; argsFor: (shard: Shard, index: number) => number[] },
+    copies: readonly ShardCopy[] = [], then: readonly { kernel: KernelName; argsFor: (shard: Shard, index: number) => number[] }[] = [],
   ): Promise<number[]> {
     const calls = shards.map((shard, index) => argsFor(shard, index));
-    const thenCalls = then ? shards.map((shard, index) => then.argsFor(shard, index)) : undefined;
+    const thenCalls = shards.map((shard, index) => then.map((next) => ({ kernel: next.kernel, args: next.argsFor(shard, index) })));
     const copiesFor = ({ start, end }: Shard): ShardCopyTask[] => copies.map(({ from, to }) => {
       if (end > to.length) throw new PromoptError('INTERNAL', `shard [${start}, ${end}) past the end of a ${to.length}-item result`);
       const size = to.BYTES_PER_ELEMENT;
@@ -105,11 +105,12 @@ export class Engine {
     if (this.threads === 1 || workUnits < this.inlineBelow || shards.length < 2) {
       const fn = this.runtime.exports[kernel];
       if (typeof fn !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${kernel}`);
-      const next = then ? this.runtime.exports[then.kernel] : undefined;
-      if (then && typeof next !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${then.kernel}`);
+      for (const next of then) {
+        if (typeof this.runtime.exports[next.kernel] !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${next.kernel}`);
+      }
       return calls.map((args, k) => {
         const r = fn(...args);
-        if (next) next(...thenCalls![k]);
+        for (const next of thenCalls[k]) this.runtime.exports[next.kernel](...next.args);
         copyShard(this.runtime.memory, copiesFor(shards[k]));
         return typeof r === 'number' ? r : 0;
       });
@@ -120,7 +121,7 @@ export class Engine {
     }
     return Promise.all(calls.map((args, k) => {
       const task: KernelTask = { kernel, args, copies: copiesFor(shards[k]) };
-      if (then) task.then = { kernel: then.kernel, args: thenCalls![k] };
+      if (then.length > 0) task.then = thenCalls[k];
       return pool.run(task) as Promise<number>;
     }));
   }

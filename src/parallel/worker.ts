@@ -21,10 +21,10 @@ export default function runKernel(task: KernelTask): number {
   const kernel = kernels[task.kernel];
   if (typeof kernel !== 'function') throw new Error(`no kernel named ${task.kernel}`);
   const result = kernel(...task.args);
-  if (task.then) {
-    const next = kernels[task.then.kernel];
-    if (typeof next !== 'function') throw new Error(`no kernel named ${task.then.kernel}`);
-    next(...task.then.args);
+  for (const next of task.then ?? []) {
+    const fn = kernels[next.kernel];
+    if (typeof fn !== 'function') throw new Error(`no kernel named ${next.kernel}`);
+    fn(...next.args);
   }
   if (task.copies) copyShard(setup.memory, task.copies);
   return typeof result === 'number' ? result : 0;

@@ -476,14 +476,13 @@ class FirstPass {
   launch(blocks: Block[], engine: Engine): Promise<() => void> | undefined {
     if (blocks.length === 0) return undefined;
     const batch = concatBlocks(blocks);
-    const { prices, sigma, leadValue } = this.grid;
-    const main = priceGridSearch(batch.customers, { prices, sigma, leadValue, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
-    // every γ of the sensitivity grid in one pass (S and Π(p, 0) do not depend on the lead value)
-    const byGamma = this.grid.gamma.length === 0 ? undefined
-      : priceGridSearchLeads(batch.customers, { prices, sigma, leadValues: this.grid.gamma.map((g) => g * leadValue), groupStarts: batch.starts, screenTotals: true }, engine);
-    return Promise.all([main, byGamma]).then(([m, bg]) => () => {
+    const { prices, sigma, leadValue, gamma } = this.grid;
+    // every γ of the sensitivity grid on the same screen (S and Π(p, 0) do not depend on the lead value)
+    const leadValues = gamma.length === 0 ? undefined : gamma.map((g) => g * leadValue);
+    const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
+    return search.then((result) => () => {
       blocks.forEach((block, b) => {
-        this.accumulate(block, batch.starts[b], m, b, bg);
+        this.accumulate(block, batch.starts[b], result, b, result.leads);
         this.blocker.recycle(block);
       });
     });

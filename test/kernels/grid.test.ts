@@ -259,6 +259,36 @@ test('many-lead search stops its screen below prices that larger lead values can
   }
 });
 
+test('lead values searched after the main search on its rows equal priceGridSearchLeads bit for bit (results and lead totals), and leave the main results as they are', async () => {
+  const customers = adversarialCustomers(20_003, 79);
+  const groupStarts = [0, 7000, 15_000];
+  const leadValues = [0, 62.871, 125.742, 251.484, 40];
+  for (const threads of [1, 2]) {
+    await withEngine({ threads, inlineBelow: 0 }, async (engine) => {
+      const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, groupStarts, screenTotals: true, schemeStats: true };
+      const both = await priceGridSearch(customers, { ...options, leadValues }, engine);
+      const main = await priceGridSearch(customers, options, engine);
+      const leads = await priceGridSearchLeads(customers, { prices: options.prices, sigma: options.sigma, leadValues, groupStarts, screenTotals: true }, engine);
+      for (const key of ['bestIndexNS', 'bestProfitNS', 'bestIndexS', 'bestProfitS', 'acquisitionCostLog10'] as const) {
+        assert.equal(Array.from(both[key]!), Array.from(main[key]!), key);
+      }
+      assert.equal(both.screenTotals, main.screenTotals);
+      assert.equal(both.schemeStats, main.schemeStats);
+      leadValues.forEach((_, g) => {
+        assert.equal(Array.from(both.leads!.bestIndexS[g]), Array.from(leads.bestIndexS[g]), `lead ${g} index`);
+        assert.equal(Array.from(both.leads!.bestProfitS[g]), Array.from(leads.bestProfitS[g]), `lead ${g} profit`);
+      });
+      assert.equal(both.leads!.screenTotals, leads.screenTotals);
+    });
+  }
+  try {
+    await withEngine({ threads: 1 }, (engine) => priceGridSearch(customers, { prices: [5, 8], sigma: 1, leadValue: 1, leadValues: [1], exhaustive: true }, engine));
+    assert.unreachable();
+  } catch (error) {
+    assert.match((error as Error).message, /leadValues needs the screened search/);
+  }
+});
+
 test('one pass for many lead values equals priceGridSearch at each lead value, bit for bit; its lead totals keep the exact uniform argmax', async () => {
   const mixed = adversarialCustomers(16_000, 71);
   const random = randomCustomers(30_001, 72);
