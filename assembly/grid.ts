@@ -10,7 +10,7 @@
 //   the best one, and re-evaluates only those in double precision with the same code as the
 //   exhaustive kernel. The true (double-precision) argmax is always kept, so the result is the
 //   exhaustive search's.
-import { expVec, logisticVec, softplusVec, vc, C_TWO } from "./math";
+import { expVec, loadPair, logisticVec, softplusVec, vc, C_TWO } from "./math";
 import { expNegAbs32, logistic32, softplus32 } from "./math32";
 
 // Results of evaluatePair (wasm globals are per instance, so per thread).
@@ -295,7 +295,7 @@ export function priceGridSearchScreened(
           pending = jj;
           continue;
         }
-        const price = f64x2.replace_lane(f64x2.splat(load<f64>(pricesPtr + (<usize>pending << 3))), 1, load<f64>(pricesPtr + (<usize>jj << 3)));
+        const price = loadPair(pricesPtr, <usize>pending << 3, <usize>jj << 3);
         evaluatePair(price, vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
         const a0 = f64x2.extract_lane(pairProfitNS, 0), a1 = f64x2.extract_lane(pairProfitNS, 1);
         const b0 = f64x2.extract_lane(pairProfitS, 0), b1 = f64x2.extract_lane(pairProfitS, 1);

@@ -1,7 +1,7 @@
 // Per-block statistics of the personalized schemes (PNS, PS, PP) and of the acquisition costs
 // AC_i (SPEC §1.3), from a grid search's per-customer results. They run in the worker right after
 // the search on the same shard, instead of customer by customer on the host's main thread.
-import { expVec, logisticVec, softplusVec } from "./math";
+import { expVec, loadPair, logisticVec, softplusVec } from "./math";
 import { evaluatePair, pairProfitNS, pairProfitS } from "./grid";
 
 // Layout of a block's stats row (f64): the sums and counts below, then per price the counts of
@@ -87,17 +87,10 @@ function addCustomer(
   store<f64>(acLog10At, log10);
 }
 
-/** Two customers' values of a column. */
-// @ts-ignore: decorator
-@inline
-function pairAt(column: usize, o0: usize, o1: usize): v128 {
-  return f64x2.replace_lane(f64x2.splat(load<f64>(column + o0)), 1, load<f64>(column + o1));
-}
-
 /** An index from the host (a price from the search, a market), kept inside [0, count) whatever it holds. */
 // @ts-ignore: decorator
 @inline
-function inGrid(index: i32, count: i32): i32 {
+function indexIn(index: i32, count: i32): i32 {
   return <u32>index < <u32>count ? index : 0;
 }
 
@@ -119,11 +112,11 @@ export function schemeStats(
     const second = i + 1 < n ? 1 : 0; // the second lane repeats the first past the end
     const i1 = i + second;
     const o0 = <usize>i << 3, o1 = <usize>i1 << 3;
-    const indexS0 = inGrid(load<i32>(bestIndexSPtr + (<usize>i << 2)), nPrices);
-    const indexS1 = inGrid(load<i32>(bestIndexSPtr + (<usize>i1 << 2)), nPrices);
-    const v = pairAt(vPtr, o0, o1), alpha = pairAt(alphaPtr, o0, o1), shareCost = pairAt(shareCostPtr, o0, o1);
-    const r = pairAt(referralsPtr, o0, o1), mc = pairAt(marginalCostPtr, o0, o1);
-    const price = f64x2.replace_lane(f64x2.splat(load<f64>(pricesPtr + (<usize>indexS0 << 3))), 1, load<f64>(pricesPtr + (<usize>indexS1 << 3)));
+    const indexS0 = indexIn(load<i32>(bestIndexSPtr + (<usize>i << 2)), nPrices);
+    const indexS1 = indexIn(load<i32>(bestIndexSPtr + (<usize>i1 << 2)), nPrices);
+    const v = loadPair(vPtr, o0, o1), alpha = loadPair(alphaPtr, o0, o1), shareCost = loadPair(shareCostPtr, o0, o1);
+    const r = loadPair(referralsPtr, o0, o1), mc = loadPair(marginalCostPtr, o0, o1);
+    const price = loadPair(pricesPtr, <usize>indexS0 << 3, <usize>indexS1 << 3);
     const u = f64x2.sub(v, f64x2.mul(alpha, price));
     const e = expVec(f64x2.neg(f64x2.abs(u)));
     const demand = logisticVec(u, e);
@@ -131,11 +124,11 @@ export function schemeStats(
     const e2 = expVec(f64x2.neg(f64x2.abs(z)));
     const share = logisticVec(z, e2);
     const notShare = logisticVec(f64x2.neg(z), e2); // 1 − S without cancellation
-    const profitNS = pairAt(bestProfitNSPtr, o0, o1);
+    const profitNS = loadPair(bestProfitNSPtr, o0, o1);
     // Π(p*NS, 0) − S Π(p*S, 0) as (Π(p*NS, 0) − Π(p*S, 0)) + (1 − S) Π(p*S, 0), the first term 0
     // when p*S = p*NS: S near 1 loses nothing to cancellation
-    const indexNS0 = inGrid(load<i32>(bestIndexNSPtr + (<usize>i << 2)), nPrices);
-    const indexNS1 = inGrid(load<i32>(bestIndexNSPtr + (<usize>i1 << 2)), nPrices);
+    const indexNS0 = indexIn(load<i32>(bestIndexNSPtr + (<usize>i << 2)), nPrices);
+    const indexNS1 = indexIn(load<i32>(bestIndexNSPtr + (<usize>i1 << 2)), nPrices);
     const samePrice = i64x2(indexS0 == indexNS0 ? -1 : 0, indexS1 == indexNS1 ? -1 : 0);
     const profitAtS = f64x2.mul(demand, f64x2.sub(price, mc));
     const gap = v128.andnot(f64x2.sub(profitNS, profitAtS), samePrice);
@@ -170,11 +163,11 @@ export function requirementSplit(
     const second = i + 1 < n ? 1 : 0;
     const i1 = i + second;
     const o0 = <usize>i << 3, o1 = <usize>i1 << 3;
-    const m0 = inGrid(load<i32>(marketPtr + (<usize>i << 2)), nMarkets), m1 = inGrid(load<i32>(marketPtr + (<usize>i1 << 2)), nMarkets);
-    const price = f64x2.replace_lane(f64x2.splat(load<f64>(marketPricesPtr + (<usize>m0 << 3))), 1, load<f64>(marketPricesPtr + (<usize>m1 << 3)));
+    const m0 = indexIn(load<i32>(marketPtr + (<usize>i << 2)), nMarkets), m1 = indexIn(load<i32>(marketPtr + (<usize>i1 << 2)), nMarkets);
+    const price = loadPair(marketPricesPtr, <usize>m0 << 3, <usize>m1 << 3);
     // r L formed as the search kernels form it (r times the lead value)
-    const leadProfit = f64x2.mul(pairAt(referralsPtr, o0, o1), leadV);
-    evaluatePair(price, pairAt(vPtr, o0, o1), pairAt(alphaPtr, o0, o1), pairAt(shareCostPtr, o0, o1), leadProfit, pairAt(marginalCostPtr, o0, o1), sigmaV);
+    const leadProfit = f64x2.mul(loadPair(referralsPtr, o0, o1), leadV);
+    evaluatePair(price, loadPair(vPtr, o0, o1), loadPair(alphaPtr, o0, o1), loadPair(shareCostPtr, o0, o1), leadProfit, loadPair(marginalCostPtr, o0, o1), sigmaV);
     if (f64x2.extract_lane(pairProfitS, 0) >= f64x2.extract_lane(pairProfitNS, 0)) bump(broadcastingPtr, m0);
     if (second && f64x2.extract_lane(pairProfitS, 1) >= f64x2.extract_lane(pairProfitNS, 1)) bump(broadcastingPtr, m1);
   }

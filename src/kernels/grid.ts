@@ -174,11 +174,7 @@ function columnsOf(customers: GridCustomers): Record<keyof GridCustomers, ArrayL
 }
 
 function requireFiniteColumns(customers: GridCustomers): void {
-  requireFinite('baselineUtility', customers.baselineUtility);
-  requireFinite('priceSensitivity', customers.priceSensitivity);
-  requireFinite('shareCost', customers.shareCost);
-  requireFinite('expectedReferrals', customers.expectedReferrals);
-  requireFinite('marginalCost', customers.marginalCost);
+  for (const [name, values] of Object.entries(columnsOf(customers))) requireFinite(name, values);
 }
 
 /** Names the first non-finite value when a kernel flagged one (a flag can also mean an overflow of the kernel's probe sum, which is harmless). */
@@ -273,15 +269,15 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
       // the lead values: the lead kernel after the search on each shard, on the S and Π(p, 0) rows it leaves
       const rows = leads ? arena.f64(n * m4) : undefined;
-      const leadJob = leads && rows ? leadSearch(arena, n, leads, m4, shards.length, !!options.screenTotals) : undefined;
-      if (leadJob) {
+      const leadJob = leads ? leadSearch(arena, n, leads, m4, shards.length, !!options.screenTotals) : undefined;
+      if (leadJob && rows) {
         result.leads = leadJob.result;
         outputs.push(...leadJob.outputs);
         then.push({
           kernel: 'priceGridSearchLeads',
-          argsFor: ({ start, end }: Shard, k: number) => [
-            ...leadJob.argsFor({ start, end }, k, { v, alpha, sc, r, mc }, { prices, prices32, m4, maxAbsPrice, sigma: options.sigma }),
-            rows!.ptr + start * m4 * 8,
+          argsFor: (shard: Shard, k: number) => [
+            ...leadJob.argsFor(shard, k, { v, alpha, sc, r, mc }, { prices, prices32, m4, maxAbsPrice, sigma: options.sigma }),
+            rows.ptr + shard.start * m4 * 8,
           ],
         });
       }
@@ -493,6 +489,14 @@ function uniformFromTotals(totals: PriceTotals, nPrices: number): UniformBest {
   };
 }
 
+function emptySchemeStats(nPrices: number, acBins: number): SchemeStats {
+  return {
+    sumNS: 0, sumS: 0, sumPP: 0, assigned: 0, atMostLead: 0, violations: 0, ties: 0, nonPositive: 0, infinite: 0,
+    countsNS: new Float64Array(nPrices), countsS: new Float64Array(nPrices), countsPP0: new Float64Array(nPrices), countsPP1: new Float64Array(nPrices),
+    acBins: new Float64Array(acBins),
+  };
+}
+
 interface SchemeKernels {
   schemeStatsWidth(nPrices: number): number;
 }
@@ -500,11 +504,7 @@ interface SchemeKernels {
 /** Adds the kernel's per-shard scheme statistics into per-group ones, in shard order (layout: assembly/schemes.ts). */
 function reduceSchemeStats(partials: Float64Array, width: number, nPrices: number, shards: readonly Shard[], groupStarts: readonly number[]): SchemeStats[] {
   const groupOf = shardGroups(shards, groupStarts);
-  const groups = groupStarts.map((): SchemeStats => ({
-    sumNS: 0, sumS: 0, sumPP: 0, assigned: 0, atMostLead: 0, violations: 0, ties: 0, nonPositive: 0, infinite: 0,
-    countsNS: new Float64Array(nPrices), countsS: new Float64Array(nPrices), countsPP0: new Float64Array(nPrices), countsPP1: new Float64Array(nPrices),
-    acBins: new Float64Array(width - 9 - 4 * nPrices),
-  }));
+  const groups = groupStarts.map(() => emptySchemeStats(nPrices, width - 9 - 4 * nPrices));
   const scalars = ['sumNS', 'sumS', 'sumPP', 'assigned', 'atMostLead', 'violations', 'ties', 'nonPositive', 'infinite'] as const;
   shards.forEach((_, k) => {
     const t = groups[groupOf[k]], base = k * width;
@@ -800,11 +800,7 @@ export function schemeStatsReference(customers: GridCustomers, options: GridOpti
   const acInverseWidth = leadValue > 0 ? 4 / leadValue : 1;
   const acquisitionCostLog10 = new Float64Array(n);
   const schemeStats = groupStarts.map((start, g): SchemeStats => {
-    const t: SchemeStats = {
-      sumNS: 0, sumS: 0, sumPP: 0, assigned: 0, atMostLead: 0, violations: 0, ties: 0, nonPositive: 0, infinite: 0,
-      countsNS: new Float64Array(nPrices), countsS: new Float64Array(nPrices), countsPP0: new Float64Array(nPrices), countsPP1: new Float64Array(nPrices),
-      acBins: new Float64Array(bins + 1),
-    };
+    const t = emptySchemeStats(nPrices, bins + 1);
     for (let i = start; i < (groupStarts[g + 1] ?? n); i++) {
       const jNS = search.bestIndexNS[i], jS = search.bestIndexS[i], profitNS = search.bestProfitNS[i], profitS = search.bestProfitS[i];
       t.sumNS += profitNS;
