@@ -9,12 +9,18 @@ export interface ShardCopyTask {
   bytes: number;
 }
 
-export interface KernelTask {
+/** One shard's work: a kernel call, follow-up kernels on the same shard, the copies out. */
+export interface ShardRun {
   kernel: string;
   args: number[];
   /** Further kernels on the same shard, run in order right after the first (its data still in cache). */
   then?: { kernel: string; args: number[] }[];
   copies?: ShardCopyTask[];
+}
+
+/** What a worker task carries: consecutive shards, run in order (one task per shard cost ≈ 40–60 µs of posting when shards are small). */
+export interface KernelTask {
+  runs: ShardRun[];
 }
 
 export function copyShard(memory: WebAssembly.Memory, copies: readonly ShardCopyTask[]): void {

@@ -427,11 +427,13 @@ class FirstPass {
   };
   rows = 0;
   readonly blocker: MarketBlocker;
+  private readonly batches: BatchPool;
 
   constructor(private readonly grid: Grid, sigma: number, private readonly options: CounterfactualOptions) {
     const blockSize = options.blockSize ?? BLOCK_SIZE;
     if (!Number.isInteger(blockSize) || blockSize < 1) throw badInput(`block size must be a positive integer, got ${blockSize}`);
     this.blocker = new MarketBlocker(blockSize);
+    this.batches = new BatchPool(BATCH_BLOCKS * blockSize);
     const m = grid.prices.length;
     this.counts = { PNS: new Float64Array(m), PS: new Float64Array(m) };
     this.countsPP = [new Float64Array(m), new Float64Array(m)];
@@ -475,12 +477,13 @@ class FirstPass {
   /** Starts the kernel on a batch of blocks (it runs on the workers while the caller accumulates the previous batch). */
   launch(blocks: Block[], engine: Engine): Promise<() => void> | undefined {
     if (blocks.length === 0) return undefined;
-    const batch = concatBlocks(blocks);
+    const batch = this.batches.concat(blocks);
     const { prices, sigma, leadValue, gamma } = this.grid;
     // every γ of the sensitivity grid on the same screen (S and Π(p, 0) do not depend on the lead value)
     const leadValues = gamma.length === 0 ? undefined : gamma.map((g) => g * leadValue);
     const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
     return search.then((result) => () => {
+      this.batches.release(batch);
       blocks.forEach((block, b) => {
         this.accumulate(block, batch.starts[b], result, b, result.leads);
         this.blocker.recycle(block);
@@ -539,18 +542,42 @@ function addInto(target: Float64Array, source: Float64Array): void {
   for (let j = 0; j < target.length; j++) target[j] += source[j];
 }
 
-function concatBlocks(blocks: Block[]) {
-  const n = blocks.reduce((s, b) => s + b.n, 0);
-  const v = new Float64Array(n), alpha = new Float64Array(n), sc = new Float64Array(n), r = new Float64Array(n), mc = new Float64Array(n);
-  const starts: number[] = [];
-  let at = 0;
-  for (const b of blocks) {
-    starts.push(at);
-    v.set(b.v.subarray(0, b.n), at); alpha.set(b.alpha.subarray(0, b.n), at); sc.set(b.sc.subarray(0, b.n), at);
-    r.set(b.r.subarray(0, b.n), at); mc.set(b.mc.subarray(0, b.n), at);
-    at += b.n;
+interface Batch {
+  customers: { baselineUtility: Float64Array; priceSensitivity: Float64Array; shareCost: Float64Array; expectedReferrals: Float64Array; marginalCost: Float64Array };
+  starts: number[];
+  /** The pooled storage behind the views above, returned to the pool when the batch's job is done. */
+  storage: Float64Array[];
+}
+
+/**
+ * Concatenates blocks into one batch for a kernel job. The batch's arrays come from a pool and go
+ * back to it once the job that read them has finished (fresh 8 MB arrays per batch cost page
+ * faults and garbage collection at 20M customers).
+ */
+class BatchPool {
+  private readonly free: Float64Array[][] = [];
+  constructor(private readonly capacity: number) {}
+
+  concat(blocks: Block[]): Batch {
+    const n = blocks.reduce((s, b) => s + b.n, 0);
+    let storage = this.free.pop();
+    if (!storage || storage[0].length < n) storage = Array.from({ length: 5 }, () => new Float64Array(Math.max(n, this.capacity)));
+    const [v, alpha, sc, r, mc] = storage.map((a) => a.subarray(0, n));
+    const starts: number[] = [];
+    let at = 0;
+    for (const b of blocks) {
+      starts.push(at);
+      v.set(b.v.subarray(0, b.n), at); alpha.set(b.alpha.subarray(0, b.n), at); sc.set(b.sc.subarray(0, b.n), at);
+      r.set(b.r.subarray(0, b.n), at); mc.set(b.mc.subarray(0, b.n), at);
+      at += b.n;
+    }
+    return { customers: { baselineUtility: v, priceSensitivity: alpha, shareCost: sc, expectedReferrals: r, marginalCost: mc }, starts, storage };
   }
-  return { customers: { baselineUtility: v, priceSensitivity: alpha, shareCost: sc, expectedReferrals: r, marginalCost: mc }, starts };
+
+  /** Call only when no job can still read the batch. */
+  release(batch: Batch): void {
+    this.free.push(batch.storage);
+  }
 }
 
 /**
@@ -572,21 +599,32 @@ async function exactUniformTotals(
     addInto(into.broadcasting, from.broadcasting);
     addInto(into.personalizedRequirement, from.personalizedRequirement);
   };
-  const blocker = new MarketBlocker(options.blockSize ?? BLOCK_SIZE);
+  const blockSize = options.blockSize ?? BLOCK_SIZE;
+  const blocker = new MarketBlocker(blockSize);
+  const batches = new BatchPool(BATCH_BLOCKS * blockSize);
   const { prices, sigma, leadValue } = grid;
-  const run = async (blocks: Block[]) => {
-    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
-      const batchBlocks = blocks.slice(b, b + BATCH_BLOCKS);
-      const batch = concatBlocks(batchBlocks);
-      // the main lead value and every γ L in one kernel pass over the batch
-      const runs = [
-        { leadValue, candidates: batchBlocks.map((block) => candidates[block.market]) },
-        ...gammaCandidates.map((lists, g) => ({ leadValue: grid.gamma[g] * leadValue, candidates: batchBlocks.map((block) => lists[block.market]) })),
-      ];
-      const [totals, ...byGamma] = await exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, runs, engine);
+  // Batch k's totals are added while the workers run batch k + 1 (as in pass 1), in batch order.
+  let previous: Promise<() => void> | undefined;
+  const launch = (batchBlocks: Block[]): Promise<() => void> => {
+    const batch = batches.concat(batchBlocks);
+    // the main lead value and every γ L in one kernel pass over the batch
+    const runs = [
+      { leadValue, candidates: batchBlocks.map((block) => candidates[block.market]) },
+      ...gammaCandidates.map((lists, g) => ({ leadValue: grid.gamma[g] * leadValue, candidates: batchBlocks.map((block) => lists[block.market]) })),
+    ];
+    return exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, runs, engine).then(([totals, ...byGamma]) => () => {
+      batches.release(batch);
       batchBlocks.forEach((block, k) => add(main[block.market], totals[k]));
       byGamma.forEach((t, g) => batchBlocks.forEach((block, k) => add(gammaTotals[g][block.market], t[k])));
       batchBlocks.forEach((block) => blocker.recycle(block));
+    });
+  };
+  const run = async (blocks: Block[]) => {
+    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
+      const next = launch(blocks.slice(b, b + BATCH_BLOCKS));
+      next.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
+      if (previous) (await previous)();
+      previous = next;
     }
   };
   let rows = 0;
@@ -596,6 +634,7 @@ async function exactUniformTotals(
     rows += chunk.market.length;
   }
   await run(blocker.rest());
+  if (previous) (await previous)();
   return { main, gamma: gammaTotals };
 }
 

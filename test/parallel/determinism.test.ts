@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { feasiblePrices, priceGridSearch, priceGridSearchLeads, type GridResult } from '../../src/kernels/grid.js';
 import { logitDemand } from '../../src/kernels/logit.js';
-import { planShards } from '../../src/parallel/engine.js';
+import { groupShards, planShards } from '../../src/parallel/engine.js';
 import { randomCustomers, uniformArray, withEngine } from '../helpers.js';
 
 const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
@@ -14,6 +14,25 @@ test('shards cover [0, n) contiguously and cut at every group start', () => {
   for (let k = 1; k < shards.length; k++) assert.is(shards[k].start, shards[k - 1].end);
   for (const cut of [20_000, 20_001, 70_000]) assert.ok(shards.some((s) => s.start === cut), `no shard starts at ${cut}`);
   assert.ok(shards.every((s) => s.end - s.start <= 16384 && s.end > s.start));
+});
+
+test('worker tasks group consecutive shards in order, at least four tasks per thread', () => {
+  for (const [n, shardSize, threads] of [[1_000_000, 4096, 2], [100_000, 16384, 2], [50_000, 4096, 8], [7, 1, 3], [5000, 4096, 2]]) {
+    const shards = planShards(n, shardSize, [0, Math.floor(n / 3)]);
+    const groups = groupShards(shards, threads);
+    assert.is(groups[0].start, 0);
+    assert.is(groups.at(-1)!.end, shards.length);
+    groups.forEach((g, k) => {
+      assert.ok(g.end > g.start, 'no empty task');
+      if (k > 0) assert.is(g.start, groups[k - 1].end, 'tasks are consecutive');
+    });
+    const items = (g: { start: number; end: number }) => shards.slice(g.start, g.end).reduce((s, x) => s + x.end - x.start, 0);
+    // every task but the last reaches the target size, and the target leaves ≥ 4 tasks per thread when there are enough shards
+    const target = Math.min(16384, Math.ceil(n / (4 * threads)));
+    groups.slice(0, -1).forEach((g) => assert.ok(items(g) >= target));
+    groups.forEach((g) => assert.ok(items(g) < target + shardSize, 'a task stops at the shard that reaches the target'));
+    if (shards.length >= 4 * threads) assert.ok(groups.length >= Math.min(shards.length, 4 * threads) - 1);
+  }
 });
 
 test('grid search (with per-market totals) is bit-identical on 1, 2 and 4 threads', async () => {
