@@ -130,6 +130,41 @@ test('chunked reading equals whole reading, chunks full but the last, in every f
   }
 });
 
+test('CSV: a file larger than the read-ahead, with multi-byte text across its boundaries, reads back exactly in chunks', async () => {
+  // ≈ 3 MiB: several 1 MiB reads, so UTF-8 sequences and quoted line breaks fall across them
+  const columns = sampleColumns(60_000);
+  const path = at('large.csv');
+  await writeTable(path, columns);
+  const chunks = await collect(path, 25_000);
+  assert.equal(chunks.map((c) => c.rows), [25_000, 25_000, 10_000]);
+  assertSameTable(concatChunks(chunks), columns, 'large csv');
+  // a consumer that stops early releases the file (no error, no hang)
+  for await (const chunk of tableChunks(path, SCHEMA, 1000)) {
+    assert.is(chunk.rows, 1000);
+    break;
+  }
+});
+
+test('CSV: BOM, CRLF, blank lines and spaces around fields are accepted', async () => {
+  writeFileSync(at('crlf.csv'), '\uFEFFmarket , price,s\r\n a ,1.5 , 0\r\n\r\n"b, c", 2,1\r\n');
+  const table = await readTable(at('crlf.csv'), SCHEMA);
+  assert.equal(table.header, ['market', 'price', 's']);
+  assert.equal(table.text.get('market'), ['a', 'b, c']);
+  assert.equal([...table.numeric.get('price')!], [1.5, 2]);
+  assert.equal([...table.numeric.get('s')!], [0, 1]);
+});
+
+test('CSV: a row with too few or too many fields, or an unterminated quote, names the row', async () => {
+  writeFileSync(at('short.csv'), 'market,price,s\na,1,0\nb,2\nc,3,1\n');
+  await expectBadInput(readTable(at('short.csv'), SCHEMA), at('short.csv'), 'row 3', '2 fields', 'header 3');
+  writeFileSync(at('long.csv'), 'market,price,s\na,1,0\nb,2,1\nc,3,1,9\n');
+  await expectBadInput(readTable(at('long.csv'), SCHEMA), at('long.csv'), 'row 4', '4 fields');
+  writeFileSync(at('quote.csv'), 'market,price,s\na,1,0\n"b,2,1\nc,3,1\n');
+  await expectBadInput(readTable(at('quote.csv'), SCHEMA), at('quote.csv'), 'row 3', 'unterminated');
+  writeFileSync(at('empty.csv'), '');
+  await expectBadInput(readTable(at('empty.csv'), SCHEMA), at('empty.csv'), 'empty file');
+});
+
 test('writing a table in streamed chunks gives the same table as writing it whole', async () => {
   const columns = sampleColumns(1000);
   const slices = async function* () {
