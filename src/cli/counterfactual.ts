@@ -1,11 +1,11 @@
 // promopt counterfactual: the six personalization schemes of the slides' appendix (SPEC §1.3, §4)
 // for the customers of a sharing-experiment file, under given model parameters.
-import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import { action, parseInteger, parseNumber } from './context.js';
 import { badInput } from '../errors.js';
 import { REGULAR_PRICE } from '../kernels/grid.js';
 import { startProgress } from '../report/progress.js';
+import { tableRowCount } from '../io/table.js';
 import { readParameters } from '../sharing/model.js';
 import { readCovariance } from '../sharing/delta.js';
 import { counterfactual, DEFAULT_GAMMA_GRID, fileSource, formatCounterfactual } from '../sharing/counterfactual.js';
@@ -30,21 +30,6 @@ export function parseGammaGrid(value: string): number[] {
   return list;
 }
 
-/** Data rows of a CSV file (lines after the header), for the progress bar's total. */
-async function countRows(path: string): Promise<number | undefined> {
-  try {
-    let lines = 0, last = 10;
-    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
-      if (chunk.length > 0) last = chunk[chunk.length - 1];
-    }
-    if (last !== 10) lines++;
-    return Math.max(0, lines - 1);
-  } catch {
-    return undefined; // the reader reports the problem with the file
-  }
-}
-
 export function registerCounterfactual(program: Command): void {
   program
     .command('counterfactual')
@@ -56,10 +41,11 @@ export function registerCounterfactual(program: Command): void {
     .option('--lead-value <L>', 'value of one lead, L̂ (default: the parameters\' L)', parseNumber('--lead-value'))
     .option('--gamma-grid <list>', 'γ values for L = γ·L̂: "none", a list 0,0.5,1 or a range 0:2:0.1', parseGammaGrid, [...DEFAULT_GAMMA_GRID])
     .option('--chunk-rows <n>', 'customers read at a time (memory stays bounded)', parseInteger('--chunk-rows', 1, 1 << 26), 1 << 18)
-    .action(action(async (ctx, opts: { data: string; params: string; covariance?: string; regularPrice: number; leadValue?: number; gammaGrid: number[]; chunkRows: number }) => {
+    .option('--keep-mb <n>', 'memory (MiB) for keeping the data read in the first pass for the later ones, 44 bytes per customer (+8 per covariate with --covariance); past it, or with 0, the file is read again per pass', parseInteger('--keep-mb', 0, 1 << 24), 2048)
+    .action(action(async (ctx, opts: { data: string; params: string; covariance?: string; regularPrice: number; leadValue?: number; gammaGrid: number[]; chunkRows: number; keepMb: number }) => {
       const params = await readParameters(opts.params);
       const covariance = opts.covariance ? await readCovariance(opts.covariance, params) : undefined;
-      const rows = ctx.quiet ? undefined : await countRows(opts.data);
+      const rows = ctx.quiet ? undefined : await tableRowCount(opts.data);
       const passes = 2;
       const progress = rows ? startProgress('counterfactual', rows * passes, { quiet: ctx.quiet }) : undefined;
       const results = await counterfactual(fileSource(opts.data, params, opts.chunkRows, rows), params, {
@@ -67,6 +53,7 @@ export function registerCounterfactual(program: Command): void {
         leadValue: opts.leadValue,
         gammaGrid: opts.gammaGrid,
         covariance,
+        keepBytes: opts.keepMb * 2 ** 20,
         progress,
         seed: ctx.options.seed,
       }, ctx.engine);

@@ -12,6 +12,11 @@ import {
 import type { TableChunk, TableSchema } from './table.js';
 
 /** Reads a Parquet file in chunks of `chunkRows` rows, validating the header and every value. */
+/** Rows of a Parquet file, from its footer. */
+export async function parquetRowCount(path: string): Promise<number> {
+  return Number((await parquetMetadataAsync(await asyncBufferFromFile(path))).num_rows);
+}
+
 export async function* parquetChunks(path: string, schema: TableSchema = {}, chunkRows = 1 << 20): AsyncGenerator<TableChunk> {
   await requireReadableFile(path);
   const file = await asyncBufferFromFile(path);

@@ -167,6 +167,28 @@ export async function* csvChunks(path: string, schema: TableSchema = {}, chunkRo
   if (row > firstRow || firstRow === 0) yield flush();
 }
 
+/**
+ * Data rows of a table file, cheaply, for a progress bar's total: CSV lines after the header (a
+ * quoted line break counts as a row), a Parquet footer's count; undefined for Arrow or when the
+ * file cannot be read (the reader then reports the problem).
+ */
+export async function tableRowCount(path: string): Promise<number | undefined> {
+  try {
+    const format = await detectTableFormat(path);
+    if (format === 'parquet') return await (await parquetModule()).parquetRowCount(path);
+    if (format !== 'csv') return undefined;
+    let lines = 0, last = 10;
+    for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+      if (chunk.length > 0) last = chunk[chunk.length - 1];
+    }
+    if (last !== 10) lines++;
+    return Math.max(0, lines - 1);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a whole table into memory. */
 export async function readTable(path: string, schema: TableSchema = {}): Promise<TableChunk> {
   const chunks: TableChunk[] = [];

@@ -54,6 +54,8 @@ const UNIFORM: readonly ('UNS' | 'US' | 'UP')[] = ['UNS', 'US', 'UP'];
 
 /** Customers per kernel block; fixed so that results do not depend on the chunk size. */
 export const BLOCK_SIZE = 4096;
+/** Default budget for the chunks kept from the first read (CounterfactualOptions.keepBytes). */
+export const DEFAULT_KEEP_BYTES = 2 ** 31;
 /** Blocks per kernel call: large enough to keep the workers busy, small enough to pipeline. */
 const BATCH_BLOCKS = 48;
 
@@ -101,6 +103,12 @@ export interface CounterfactualOptions {
   heterogeneity?: HeterogeneityOptions;
   /** Customers per kernel block (default BLOCK_SIZE); results depend on it in the last bits only. */
   blockSize?: number;
+  /**
+   * Bytes of per-customer primitives (44 per customer; + 8 per covariate with a covariance) kept
+   * from the first read so that the later passes do not read and convert the data again (a 20M-row
+   * CSV takes ≈ 1 min per read). Past it the data are read again per pass. Default 2 GiB; 0 never keeps.
+   */
+  keepBytes?: number;
   progress?: Progress;
   seed?: number;
 }
@@ -309,6 +317,42 @@ function chunkPrimitives(params: SharingParameters, chunk: CustomerChunk, market
     }
   }
   return { baselineUtility: xv, priceSensitivity: xa, shareCost: xs, expectedReferrals: xr };
+}
+
+/**
+ * The first read's chunks with their primitives, kept for the later passes while they fit in a
+ * byte budget (the first chunk past it drops them all: the later passes then read the source).
+ * Chunks from a source that gives primitives directly are references to its own arrays.
+ */
+class KeptChunks {
+  private kept: CustomerChunk[] | undefined = [];
+  private bytes = 0;
+  constructor(private readonly limit: number, private readonly withCovariates: boolean) {}
+
+  add(chunk: CustomerChunk, primitives: Primitives): void {
+    if (!this.kept) return;
+    const n = chunk.market.length;
+    const covariates = this.withCovariates ? chunk.covariates : undefined;
+    this.bytes += chunk.primitives ? 0 : n * (4 + 8 + 32 + 8 * (covariates?.length ?? 0));
+    if (this.bytes > this.limit) {
+      this.kept = undefined;
+      return;
+    }
+    this.kept.push({ market: chunk.market, marginalCost: chunk.marginalCost, primitives, covariates });
+  }
+
+  /** The kept chunks as a source, or the original source when they did not fit. */
+  source(original: CustomerSource): CustomerSource {
+    const kept = this.kept;
+    if (!kept) return original;
+    return {
+      marketNames: original.marketNames,
+      rows: original.rows,
+      async *chunks() {
+        yield* kept;
+      },
+    };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -683,8 +727,10 @@ export async function counterfactual(
       previous = next;
     }
   };
+  const keep = new KeptChunks(options.keepBytes ?? DEFAULT_KEEP_BYTES, covariance !== undefined);
   for await (const chunk of source.chunks()) {
     const p = chunkPrimitives(params, chunk, source.marketNames, first.rows);
+    keep.add(chunk, p);
     await submit(first.take(chunk, p));
     progress?.update(first.rows);
   }
@@ -705,7 +751,8 @@ export async function counterfactual(
   const rowOf = { UNS: 'traditional', US: 'broadcasting', UP: 'personalizedRequirement' } as const;
   const candidates = markets.map((s) => unionOf(UNIFORM.map((scheme) => candidatePrices(s.screened, rowOf[scheme]))));
   const gammaCandidates = gamma.map((g) => markets.map((s) => leadCandidatePrices(s.leadScreened, g * leadValue)));
-  const exact = await exactUniformTotals(source, params, grid, options, engine, candidates, gammaCandidates);
+  const later = keep.source(source);
+  const exact = await exactUniformTotals(later, params, grid, options, engine, candidates, gammaCandidates);
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
   const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
   const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };
@@ -738,7 +785,7 @@ export async function counterfactual(
     const d = new Float64Array(6), d0 = new Float64Array(6), x = new Float64Array(k);
     const upPrices = markets.map((_, m) => prices[uniformIndex.UP[m]]);
     let done = 0;
-    for await (const chunk of source.chunks()) {
+    for await (const chunk of later.chunks()) {
       const p = chunkPrimitives(params, chunk, source.marketNames, done);
       const cn = chunk.market.length;
       // the UP requirement split, counted per market by a kernel

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { Bool, Float64, Int64, Table, Utf8, tableToIPC, vectorFromArray } from 'apache-arrow';
-import { concatChunks, readTable, tableChunks, writeTable, writeTableChunks, chunkColumns, type TableChunk, type TableColumn } from '../../src/io/table.js';
+import { concatChunks, readTable, tableChunks, tableRowCount, writeTable, writeTableChunks, chunkColumns, type TableChunk, type TableColumn } from '../../src/io/table.js';
 import { PromoptError } from '../../src/errors.js';
 import { csvRows, csvRowsReference } from '../../src/io/csv-write.js';
 import { normalizeColumns } from '../../src/io/formats.js';
@@ -163,6 +163,16 @@ test('CSV: a row with too few or too many fields, or an unterminated quote, name
   await expectBadInput(readTable(at('quote.csv'), SCHEMA), at('quote.csv'), 'row 3', 'unterminated');
   writeFileSync(at('empty.csv'), '');
   await expectBadInput(readTable(at('empty.csv'), SCHEMA), at('empty.csv'), 'empty file');
+});
+
+test('row counts for the progress bar: CSV lines, the Parquet footer; Arrow and missing files unknown', async () => {
+  const columns = sampleColumns(50); // one label holds a quoted line break every 9 rows
+  for (const format of FORMATS) await writeTable(at(`count.${format}`), columns);
+  const csvRows = await tableRowCount(at('count.csv'));
+  assert.ok(csvRows !== undefined && csvRows >= 50 && csvRows <= 56, `CSV: ${csvRows}`);
+  assert.is(await tableRowCount(at('count.parquet')), 50);
+  assert.is(await tableRowCount(at('count.arrow')), undefined);
+  assert.is(await tableRowCount(at('nowhere.csv')), undefined);
 });
 
 test('writing a table in streamed chunks gives the same table as writing it whole', async () => {

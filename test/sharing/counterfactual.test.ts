@@ -150,6 +150,41 @@ test('chunked reading gives results identical to the single-chunk run (any chunk
   }
 });
 
+test('the first read is kept for the later passes within the byte budget, with identical results', async () => {
+  const { data, params } = smallExperiment(2001, 4);
+  const { dir, dataPath } = await writeExperiment(data, params);
+  try {
+    // a file source that counts how often it is read
+    const counted = (chunkRows: number) => {
+      const inner = fileSource(dataPath, params, chunkRows);
+      const source = { reads: 0, marketNames: inner.marketNames, rows: inner.rows, chunks: () => { source.reads++; return inner.chunks(); } };
+      return source;
+    };
+    const options = { gammaGrid: [0.5, 1.5], blockSize: 64 };
+    const run = (keepBytes: number | undefined, covariance?: { names: string[]; matrix: number[][] }) => withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+      const source = counted(300);
+      const result = await counterfactual(source, params, { ...options, keepBytes, covariance }, engine);
+      return { reads: source.reads, json: JSON.stringify(result) };
+    });
+    const reread = await run(0);
+    assert.is(reread.reads, 3, 'keepBytes 0: pass 1, the exact totals and the UP split each read the file');
+    const kept = await run(undefined);
+    assert.is(kept.reads, 1, 'default budget: one read');
+    assert.is(kept.json, reread.json);
+    const tooSmall = await run(2001 * 44 - 1);
+    assert.is(tooSmall.reads, 3, 'a budget one byte short of the data: read again');
+    assert.is(tooSmall.json, reread.json);
+    // with a covariance the covariates are kept too (the gradients need them)
+    const names = ['vbar', 'beta_v.' + params.covariates[0]];
+    const covariance = { names, matrix: [[1e-4, 0], [0, 1e-4]] };
+    const withSe = await run(undefined, covariance), withSeReread = await run(0, covariance);
+    assert.is(withSe.reads, 1);
+    assert.is(withSe.json, withSeReread.json);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a missing covariate column is named', async () => {
   const { data, params } = smallExperiment(50, 2);
   const { dir, dataPath } = await writeExperiment(data, params);
