@@ -430,13 +430,14 @@ function evaluatePairShare(price: v128, v: v128, alpha: v128, shareCost: v128, m
  * Σ max|Π(p, 0)|, Σ |r| (for the summation error): screened totals of Π(p, 1) at any L are
  * row A + L row B, with error bound errA + L errB. When rowsPtr != 0 the f32 rows S and Π(p, 0)
  * come from priceGridSearchScreened's rowsOutPtr (computed with the same arithmetic) instead of
- * being computed again.
+ * being computed again. When sumsPPPtr != 0, sums[g] += max(best Π(p, 1) at L_g, bestProfitNS[i])
+ * over the customers in order (PP's total at each lead value; ties to broadcasting).
  */
 export function priceGridSearchLeads(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64,
   leadValuesPtr: usize, nLeads: i32, bestIndexPtr: usize, bestProfitPtr: usize, leadStride: i32, scratchPtr: usize, totalsPtr: usize,
-  rowsPtr: usize,
+  rowsPtr: usize, bestProfitNSPtr: usize, sumsPPPtr: usize,
 ): void {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0 && nLeads >= 0 && leadStride >= n);
   const sigmaV = f64x2.splat(sigma), sigma32 = f32x4.splat(<f32>sigma), zero32 = f32x4.splat(0);
@@ -554,6 +555,12 @@ export function priceGridSearchLeads(
       const out = <usize>g * <usize>leadStride + <usize>i;
       store<i32>(bestIndexPtr + (out << 2), bestIdx);
       store<f64>(bestProfitPtr + (out << 3), best);
+      if (sumsPPPtr != 0) {
+        // PP at this lead value: the better of the two conditions (ties to broadcasting), summed in customer order
+        const profitNS = load<f64>(bestProfitNSPtr + off);
+        const at = sumsPPPtr + (<usize>g << 3);
+        store<f64>(at, load<f64>(at) + (best >= profitNS ? best : profitNS));
+      }
       if (monotone && !keepAll) {
         // The further margin covers the double-precision evaluation's error (far below it) and
         // the rounding of the threshold to single precision: a price dropped here is below the

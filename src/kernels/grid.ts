@@ -1,5 +1,5 @@
 // Per-customer price-grid search (SPEC §1.3): wasm wrapper and plain-TypeScript reference.
-import { badInput } from '../errors.js';
+import { badInput, PromoptError } from '../errors.js';
 import { getDefaultEngine, planShards, type Engine, type Shard, type ShardCopy } from '../parallel/engine.js';
 import { kernelsOf, type Arena, type Block } from './runtime.js';
 import { logistic, softplus } from './math.js';
@@ -64,6 +64,13 @@ export interface GridOptions {
    * once for both. Needs the screened search; working memory 8 bytes per customer-price.
    */
   leadValues?: readonly number[];
+  /**
+   * With `leadValues`: per group, PP's total at each lead value, Σ_i max(best Π_i(p, 1) at L_g,
+   * best Π_i(p, 0)) (ties to broadcasting), summed in the workers in customer order within each
+   * shard (`leads.sumPP`); the per-customer lead results are then not returned (their arrays are
+   * empty), which saves copying 12 bytes per customer per lead value.
+   */
+  leadSumsOnly?: boolean;
   /**
    * Evaluate every price in double precision instead of screening in single precision first.
    * Both give the same result bit for bit; screening is about 3× faster. Totals always use it.
@@ -218,6 +225,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     const bytes = 8 * n * Math.ceil(nPrices / 4) * 4;
     if (bytes > 2 ** 30) throw badInput(`leadValues needs ${(bytes / 2 ** 30).toFixed(1)} GiB of working memory for ${n} customers: search them in batches`);
   }
+  if (options.leadSumsOnly && !leads) throw badInput('leadSumsOnly needs leadValues');
   // The kernel steps through prices two at a time: repeat the last price, which never wins a strict comparison.
   const padded = nPrices % 2 === 0 ? [...options.prices] : [...options.prices, options.prices[nPrices - 1]];
   const m = padded.length;
@@ -269,16 +277,14 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
       // the lead values: the lead kernel after the search on each shard, on the S and Π(p, 0) rows it leaves
       const rows = leads ? arena.f64(n * m4) : undefined;
-      const leadJob = leads ? leadSearch(arena, n, leads, m4, shards.length, !!options.screenTotals) : undefined;
+      const leadJob = leads ? leadSearch(arena, n, leads, m4, shards.length, !!options.screenTotals, !!options.leadSumsOnly) : undefined;
       if (leadJob && rows) {
         result.leads = leadJob.result;
         outputs.push(...leadJob.outputs);
         then.push({
           kernel: 'priceGridSearchLeads',
-          argsFor: (shard: Shard, k: number) => [
-            ...leadJob.argsFor(shard, k, { v, alpha, sc, r, mc }, { prices, prices32, m4, maxAbsPrice, sigma: options.sigma }),
-            rows.ptr + shard.start * m4 * 8,
-          ],
+          argsFor: (shard: Shard, k: number) => leadJob.argsFor(shard, k, { v, alpha, sc, r, mc }, { prices, prices32, m4, maxAbsPrice, sigma: options.sigma },
+            rows.ptr + shard.start * m4 * 8, profitNS),
         });
       }
       flags = await engine.forShards('priceGridSearchScreened', shards, ({ start, end }, k) => {
@@ -292,6 +298,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       }, n * nPrices * (leads ? 1 + leads.length / 8 : 1), outputs, then);
       requireFiniteIfFlagged(flags, customers);
       if (leadJob?.totals) result.leads!.screenTotals = reduceLeadTotals(arena.viewF64(leadJob.totals), m4, nPrices, shards, groupStarts);
+      if (leadJob?.sums) result.leads!.sumPP = leadJob.reduceSums(shards, groupStarts);
       if (screenTotals) {
         screened = reduceScreenTotals(arena.viewF64(screenTotals), screenRow, m4, nPrices, shards, groupStarts);
         if (options.uniform) {
@@ -355,10 +362,12 @@ export interface ScreenedLeadTotals {
 }
 
 export interface LeadGridResult {
-  /** Per lead value: each customer's best price index with s = 1 and its profit. */
+  /** Per lead value: each customer's best price index with s = 1 and its profit (empty with `leadSumsOnly`). */
   bestIndexS: Int32Array[];
   bestProfitS: Float64Array[];
   screenTotals?: ScreenedLeadTotals[];
+  /** With `leadSumsOnly`: per group, per lead value, Σ_i max(best Π_i(p, 1), best Π_i(p, 0)). */
+  sumPP?: Float64Array[];
 }
 
 /**
@@ -376,7 +385,7 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
     const shards = planShards(n, undefined, groupStarts);
     const grid = { ...screenGrid(arena, options.prices), sigma: options.sigma };
     const job = leadSearch(arena, n, leads, grid.m4, shards.length, !!options.screenTotals);
-    await engine.forShards('priceGridSearchLeads', shards, (shard, k) => [...job.argsFor(shard, k, columns, grid), 0],
+    await engine.forShards('priceGridSearchLeads', shards, (shard, k) => job.argsFor(shard, k, columns, grid, 0),
       n * nPrices * Math.max(1, leads.length / 8), job.outputs);
     if (job.totals) job.result.screenTotals = reduceLeadTotals(arena.viewF64(job.totals), grid.m4, nPrices, shards, groupStarts);
     return job.result;
@@ -387,7 +396,7 @@ export function priceGridSearchLeads(customers: GridCustomers, options: LeadGrid
  * The arena blocks, result arrays (one SharedArrayBuffer, filled by the workers) and per-shard
  * arguments of a priceGridSearchLeads run (all but its last argument, the rows pointer).
  */
-function leadSearch(arena: Arena, n: number, leads: readonly number[], m4: number, shardCount: number, withTotals: boolean) {
+function leadSearch(arena: Arena, n: number, leads: readonly number[], m4: number, shardCount: number, withTotals: boolean, sumsOnly = false) {
   const G = leads.length;
   const leadBlock = arena.copyF64(leads);
   const bestIndex = arena.i32(n * G), bestProfit = arena.f64(n * G);
@@ -395,27 +404,43 @@ function leadSearch(arena: Arena, n: number, leads: readonly number[], m4: numbe
   const totalsRow = 2 * m4 + 4;
   const totals = withTotals ? arena.f64(shardCount * totalsRow) : undefined;
   if (totals) arena.viewF64(totals).fill(0);
-  const buffer = new SharedArrayBuffer(12 * n * G);
+  const sums = sumsOnly ? arena.f64(shardCount * G) : undefined;
+  if (sums) arena.viewF64(sums).fill(0);
+  const buffer = new SharedArrayBuffer(sumsOnly ? 0 : 12 * n * G);
   const result: LeadGridResult = {
-    bestProfitS: leads.map((_, g) => new Float64Array(buffer, 8 * n * g, n)),
-    bestIndexS: leads.map((_, g) => new Int32Array(buffer, 8 * n * G + 4 * n * g, n)),
+    bestProfitS: sumsOnly ? [] : leads.map((_, g) => new Float64Array(buffer, 8 * n * g, n)),
+    bestIndexS: sumsOnly ? [] : leads.map((_, g) => new Int32Array(buffer, 8 * n * G + 4 * n * g, n)),
   };
-  const outputs: ShardCopy[] = leads.flatMap((_, g) => [
+  const outputs: ShardCopy[] = sumsOnly ? [] : leads.flatMap((_, g) => [
     { from: bestIndex.ptr + 4 * n * g, to: result.bestIndexS[g] }, { from: bestProfit.ptr + 8 * n * g, to: result.bestProfitS[g] },
   ]);
+  /** The kernel's arguments for a shard: rowsPtr from the screen (or 0), bestProfitNS (needed with sums). */
   const argsFor = (
     { start, end }: Shard, k: number, { v, alpha, sc, r, mc }: Columns,
-    grid: { prices: Block; prices32: Block; m4: number; maxAbsPrice: number; sigma: number },
+    grid: { prices: Block; prices32: Block; m4: number; maxAbsPrice: number; sigma: number }, rowsPtr: number, bestProfitNS?: Block,
   ): number[] => {
     const o8 = start * 8;
+    if (sums && !bestProfitNS) throw new PromoptError('INTERNAL', 'lead sums need the s = 0 optima');
     return [
       v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
       grid.prices.ptr, grid.prices32.ptr, m4, grid.maxAbsPrice, grid.sigma, leadBlock.ptr, G,
       bestIndex.ptr + start * 4, bestProfit.ptr + start * 8, n, scratch.ptr + k * m4 * 48,
-      totals ? totals.ptr + k * totalsRow * 8 : 0,
+      totals ? totals.ptr + k * totalsRow * 8 : 0, rowsPtr,
+      sums ? bestProfitNS!.ptr + o8 : 0, sums ? sums.ptr + k * G * 8 : 0,
     ];
   };
-  return { result, outputs, argsFor, totals };
+  /** Per group, the shards' PP sums added in shard order. */
+  const reduceSums = (shards: readonly Shard[], groupStarts: readonly number[]): Float64Array[] => {
+    const partials = arena.viewF64(sums!);
+    const groupOf = shardGroups(shards, groupStarts);
+    const groups = groupStarts.map(() => new Float64Array(G));
+    shards.forEach((_, k) => {
+      const t = groups[groupOf[k]];
+      for (let g = 0; g < G; g++) t[g] += partials[k * G + g];
+    });
+    return groups;
+  };
+  return { result, outputs, argsFor, totals, sums, reduceSums };
 }
 
 /** Adds the lead kernel's per-shard screened totals into per-group ones, in shard order. */

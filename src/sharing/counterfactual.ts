@@ -525,7 +525,7 @@ class FirstPass {
     const { prices, sigma, leadValue, gamma } = this.grid;
     // every γ of the sensitivity grid on the same screen (S and Π(p, 0) do not depend on the lead value)
     const leadValues = gamma.length === 0 ? undefined : gamma.map((g) => g * leadValue);
-    const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
+    const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, leadSumsOnly: leadValues !== undefined, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
     return search.then((result) => () => {
       this.batches.release(batch);
       blocks.forEach((block, b) => {
@@ -569,15 +569,9 @@ class FirstPass {
       if (jS > jNS) checkProposition1(P1, this.grid, vs[i], alphas[i], scs[i], rs[i], mcs[i], jNS, jS, bestProfitS[o]);
       else P1.checked++;
     }
-    for (let g = 0; byGamma && g < byGamma.bestProfitS.length; g++) {
-      const profitS = byGamma.bestProfitS[g];
-      let sum = 0;
-      for (let i = 0; i < block.n; i++) {
-        const pg = profitS[offset + i], pn = bestProfitNS[offset + i];
-        sum += pg >= pn ? pg : pn;
-      }
-      state.gammaSumPP[g] += sum;
-    }
+    // PP at each γ: the block's sum from the lead kernel (customer order within the block)
+    const sumPP = byGamma?.sumPP?.[b];
+    for (let g = 0; sumPP && g < sumPP.length; g++) state.gammaSumPP[g] += sumPP[g];
     state.customers += block.n;
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
 import { syntheticPopulation } from '../../src/sharing/population.js';
+import { planShards } from '../../src/parallel/engine.js';
 
 test('feasible prices: 56 integers up to 188 ending in 5, 8 or 9', () => {
   const prices = feasiblePrices();
@@ -279,6 +280,26 @@ test('lead values searched after the main search on its rows equal priceGridSear
         assert.equal(Array.from(both.leads!.bestProfitS[g]), Array.from(leads.bestProfitS[g]), `lead ${g} profit`);
       });
       assert.equal(both.leads!.screenTotals, leads.screenTotals);
+      // PP's total at each lead value, summed in the workers: each shard's customers in order, shards in order
+      const sums = await priceGridSearch(customers, { ...options, leadValues, leadSumsOnly: true }, engine);
+      assert.equal(sums.leads!.bestProfitS, [], 'no per-customer lead results');
+      assert.equal(Array.from(sums.bestProfitS), Array.from(main.bestProfitS));
+      const shards = planShards(customers.baselineUtility.length, undefined, groupStarts);
+      groupStarts.forEach((start, group) => {
+        const end = groupStarts[group + 1] ?? customers.baselineUtility.length;
+        leadValues.forEach((_, g) => {
+          let total = 0;
+          for (const shard of shards.filter((x) => x.start >= start && x.end <= end)) {
+            let sum = 0;
+            for (let i = shard.start; i < shard.end; i++) {
+              const pg = leads.bestProfitS[g][i], pn = main.bestProfitNS[i];
+              sum += pg >= pn ? pg : pn;
+            }
+            total += sum;
+          }
+          assert.is(sums.leads!.sumPP![group][g], total, `group ${group}, lead ${g}`);
+        });
+      });
     });
   }
   try {
