@@ -367,19 +367,28 @@ function accumulate4(rowPtr: usize, x: v128): void {
 /**
  * Exact per-price totals at a few (price, lead value) entries (candidates of the uniform-price
  * schemes, for one or several lead values): adds Σ_i Π_i(p, 0), Σ_i Π_i(p, 1) and
- * Σ_i max_s Π_i(p, s) over the shard's customers into totals (3 rows of nPrices). Each entry's
- * total accumulates customer by customer with the exhaustive kernel's arithmetic (r L formed as
- * it forms it), so it equals that kernel's total at that lead value bit for bit. nPrices even
- * (pad by repeating an entry).
+ * Σ_i max_s Π_i(p, s) over the shard's customers into totals (3 rows of nEntries). Entry e is at
+ * price prices[entryPrice[e]] (prices: the nPrices distinct ones, nPrices even) and lead value
+ * leadValues[e]. S and Π(p, 0) do not depend on L, so each customer's are evaluated once per
+ * distinct price (into scratch, 16 nPrices bytes) and every entry at that price reuses them. Each
+ * entry's total accumulates customer by customer with the exhaustive kernel's arithmetic
+ * (S (Π(p, 0) + r L), r L formed as it forms it), so it equals that kernel's total at that lead
+ * value bit for bit. nEntries even (pad by repeating an entry).
  */
 export function priceTotalsAt(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
-  pricesPtr: usize, leadValuesPtr: usize, nPrices: i32, sigma: f64, totalsPtr: usize,
+  pricesPtr: usize, nPrices: i32, entryPricePtr: usize, leadValuesPtr: usize, nEntries: i32, sigma: f64, totalsPtr: usize, scratchPtr: usize,
 ): void {
-  assert(nPrices > 0 && (nPrices & 1) == 0);
+  if (n <= 0) return; // a group without entries
+  assert(nPrices > 0 && (nPrices & 1) == 0 && nEntries > 0 && (nEntries & 1) == 0);
   const sigmaV = f64x2.splat(sigma);
-  const totalsS = totalsPtr + (<usize>nPrices << 3);
-  const totalsP = totalsS + (<usize>nPrices << 3);
+  const totalsS = totalsPtr + (<usize>nEntries << 3);
+  const totalsP = totalsS + (<usize>nEntries << 3);
+  const shareRow = scratchPtr, profitNSRow = scratchPtr + (<usize>nPrices << 3);
+  for (let j = 0; j < nEntries; j++) {
+    const d = load<i32>(entryPricePtr + (<usize>j << 2));
+    assert(d >= 0 && d < nPrices);
+  }
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 3;
     const v = f64x2.splat(load<f64>(vPtr + off));
@@ -387,13 +396,22 @@ export function priceTotalsAt(
     const shareCost = f64x2.splat(load<f64>(shareCostPtr + off));
     const referrals = f64x2.splat(load<f64>(referralsPtr + off));
     const mc = f64x2.splat(load<f64>(marginalCostPtr + off));
-    for (let j = 0; j < nPrices; j += 2) {
-      const pOff = <usize>j << 3;
-      const leadProfit = f64x2.mul(referrals, v128.load(leadValuesPtr + pOff));
-      evaluatePair(v128.load(pricesPtr + pOff), v, alpha, shareCost, leadProfit, mc, sigmaV);
-      v128.store(totalsPtr + pOff, f64x2.add(v128.load(totalsPtr + pOff), pairProfitNS));
-      v128.store(totalsS + pOff, f64x2.add(v128.load(totalsS + pOff), pairProfitS));
-      v128.store(totalsP + pOff, f64x2.add(v128.load(totalsP + pOff), f64x2.pmax(pairProfitNS, pairProfitS)));
+    for (let d = 0; d < nPrices; d += 2) {
+      const pOff = <usize>d << 3;
+      evaluatePairShare(v128.load(pricesPtr + pOff), v, alpha, shareCost, mc, sigmaV);
+      v128.store(shareRow + pOff, pairShare);
+      v128.store(profitNSRow + pOff, pairProfitNS);
+    }
+    for (let j = 0; j < nEntries; j += 2) {
+      const eOff = <usize>j << 3;
+      const d0 = <usize>load<i32>(entryPricePtr + (<usize>j << 2)) << 3, d1 = <usize>load<i32>(entryPricePtr + (<usize>(j + 1) << 2)) << 3;
+      const share = loadPair(shareRow, d0, d1), profitNS = loadPair(profitNSRow, d0, d1);
+      const leadProfit = f64x2.mul(referrals, v128.load(leadValuesPtr + eOff));
+      // as evaluatePair
+      const profitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
+      v128.store(totalsPtr + eOff, f64x2.add(v128.load(totalsPtr + eOff), profitNS));
+      v128.store(totalsS + eOff, f64x2.add(v128.load(totalsS + eOff), profitS));
+      v128.store(totalsP + eOff, f64x2.add(v128.load(totalsP + eOff), f64x2.pmax(profitNS, profitS)));
     }
   }
 }

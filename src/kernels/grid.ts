@@ -613,23 +613,26 @@ async function totalsAtEntries(
   columns: Columns,
 ): Promise<PriceTotals[]> {
   const groupOf = shardGroups(shards, groupStarts);
-  // Each group's entries, padded to an even count by repeating the last (the kernel steps by two).
-  const counts = entries.map((list) => list.length + (list.length % 2));
-  const offsets: number[] = [];
-  let width = 0;
-  for (const c of counts) {
-    offsets.push(width);
-    width += c;
-  }
-  const priceBlock = arena.f64(Math.max(width, 2)), leadBlock = arena.f64(Math.max(width, 2));
-  const priceView = arena.viewF64(priceBlock), leadView = arena.viewF64(leadBlock);
-  entries.forEach((list, g) => {
-    for (let c = 0; c < counts[g]; c++) {
-      const entry = list[Math.min(c, list.length - 1)];
-      priceView[offsets[g] + c] = options.prices[entry.price];
-      leadView[offsets[g] + c] = entry.lead;
-    }
+  // Per group: its distinct prices (even count: the last repeated), each entry's index among them
+  // and its lead value (entries even: the last repeated). The kernel evaluates a customer once per
+  // distinct price, whatever the number of lead values at it.
+  const layouts = entries.map((list) => {
+    const distinct = [...new Set(list.map((e) => e.price))].sort((x, y) => x - y);
+    if (distinct.length % 2 === 1) distinct.push(distinct[distinct.length - 1]);
+    const padded = list.length % 2 === 1 ? [...list, list[list.length - 1]] : [...list];
+    return { distinct, entryPrice: padded.map((e) => distinct.indexOf(e.price)), leads: padded.map((e) => e.lead) };
   });
+  const counts = layouts.map((l) => l.leads.length);
+  const priceBlocks = layouts.map((l) => (l.distinct.length > 0 ? arena.copyF64(l.distinct.map((j) => options.prices[j])) : undefined));
+  const leadBlocks = layouts.map((l) => (l.leads.length > 0 ? arena.copyF64(l.leads) : undefined));
+  const entryBlocks = layouts.map((l) => {
+    if (l.entryPrice.length === 0) return undefined;
+    const block = arena.i32(l.entryPrice.length);
+    arena.viewI32(block).set(l.entryPrice);
+    return block;
+  });
+  const maxDistinct = Math.max(2, ...layouts.map((l) => l.distinct.length));
+  const scratch = arena.f64(shards.length * 2 * maxDistinct);
   const rowOffsets = shards.map((_, k) => 3 * counts[groupOf[k]]);
   const shardBase: number[] = [];
   let total = 0;
@@ -641,12 +644,13 @@ async function totalsAtEntries(
   arena.viewF64(exact).fill(0);
   await engine.forShards('priceTotalsAt', shards, ({ start, end }, k) => {
     const o8 = start * 8, g = groupOf[k];
-    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, priceBlock.ptr, leadBlock.ptr, 2, options.sigma, exact.ptr];
+    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, options.sigma, 0, 0]; // n = 0: nothing read or written
     return [
       columns.v.ptr + o8, columns.alpha.ptr + o8, columns.sc.ptr + o8, columns.r.ptr + o8, columns.mc.ptr + o8, end - start,
-      priceBlock.ptr + offsets[g] * 8, leadBlock.ptr + offsets[g] * 8, counts[g], options.sigma, exact.ptr + shardBase[k] * 8,
+      priceBlocks[g]!.ptr, layouts[g].distinct.length, entryBlocks[g]!.ptr, leadBlocks[g]!.ptr, counts[g], options.sigma,
+      exact.ptr + shardBase[k] * 8, scratch.ptr + k * 2 * maxDistinct * 8,
     ];
-  }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * counts[groupOf[k]], 0));
+  }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * layouts[groupOf[k]].distinct.length, 0));
   const view = arena.viewF64(exact);
   const out = entries.map((list) => ({
     traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),

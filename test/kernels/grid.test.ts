@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, requirementSplit, requirementSplitReference,
+  exactTotalsAtLeads, feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, requirementSplit, requirementSplitReference,
   schemeStatsReference,
   type GridCustomers, type GridOptions,
 } from '../../src/kernels/grid.js';
@@ -361,5 +361,29 @@ for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['ad
     });
   });
 }
+
+
+test('exact totals at (price, lead value) entries equal the exhaustive kernel\'s totals bit for bit, prices shared across lead values evaluated once', async () => {
+  const customers = adversarialCustomers(9001, 83);
+  const prices = feasiblePrices();
+  const groupStarts = [0, 4000, 6000];
+  const leads = [0, 62.871, 125.742, 3000];
+  // overlapping, unsorted, repeated and odd-length candidate lists; a group without entries at one lead value
+  const lists = [[[14, 31, 2], [31, 14], [55], [0, 55, 31]], [[7], [7, 8, 9], [], [9]], [[20, 21], [21], [20, 22, 21], [40]]];
+  const runs = leads.map((leadValue, k) => ({ leadValue, candidates: lists.map((perLead) => perLead[k]) }));
+  for (const threads of [1, 2]) {
+    await withEngine({ threads, inlineBelow: 0 }, async (engine) => {
+      const exact = await exactTotalsAtLeads(customers, { prices, sigma: 18.858, groupStarts }, runs, engine);
+      for (const [k, leadValue] of leads.entries()) {
+        const full = await priceGridSearch(customers, { prices, sigma: 18.858, leadValue, exhaustive: true, totals: true, groupStarts }, engine);
+        runs[k].candidates.forEach((list, g) => list.forEach((j, e) => {
+          for (const row of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+            assert.is(exact[k][g][row][e], full.totals![g][row][j], `lead ${leadValue}, group ${g}, price ${j}, ${row}`);
+          }
+        }));
+      }
+    });
+  }
+});
 
 test.run();
