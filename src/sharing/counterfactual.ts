@@ -15,7 +15,9 @@
 //
 // Two passes: the first finds every optimum; the second (only for what needs the uniform prices
 // chosen in the first) splits the UP customers by requirement and evaluates the delta-method
-// gradients. A file source is read twice; memory stays bounded by the chunk and the blocks.
+// gradients; between them the exact uniform totals read the customers again. The first read's
+// customers (their primitives) are kept for those reads up to a byte budget (`keepBytes`); past
+// it the source is read again, so memory stays bounded by the budget, the chunk and the blocks.
 // The per-customer work runs in kernels on the workers: the search, then on the same shard the
 // personalized schemes' sums, best-price counts and acquisition costs (schemeStats); the main
 // thread reads the data, cuts blocks and adds block results in order.
@@ -557,7 +559,7 @@ class FirstPass {
     addInto(this.countsPP[0], stats.countsPP0);
     addInto(this.countsPP[1], stats.countsPP1);
     addInto(ac.bins, stats.acBins);
-    const { bestIndexNS, bestIndexS, bestProfitNS, bestProfitS, acquisitionCostLog10 } = main;
+    const { bestIndexNS, bestIndexS, bestProfitS, acquisitionCostLog10 } = main;
     const { v: vs, alpha: alphas, sc: scs, r: rs, mc: mcs } = block;
     const P1 = this.propositions.P1, acLog10 = ac.log10;
     for (let i = 0; i < block.n; i++) {
