@@ -111,6 +111,7 @@ export interface CounterfactualOptions {
    * CSV takes ≈ 1 min per read). Past it the data are read again per pass. Default 2 GiB; 0 never keeps.
    */
   keepBytes?: number;
+  /** Updated with customers done over the three reads (pass 1, exact totals, pass 2): total 3 × customers. */
   progress?: Progress;
   seed?: number;
 }
@@ -627,7 +628,7 @@ class BatchPool {
  */
 async function exactUniformTotals(
   source: CustomerSource, params: SharingParameters, grid: Grid, options: CounterfactualOptions, engine: Engine,
-  candidates: readonly number[][], gammaCandidates: readonly (readonly number[][])[],
+  candidates: readonly number[][], gammaCandidates: readonly (readonly number[][])[], onRows?: (rows: number) => void,
 ): Promise<{ main: PriceTotals[]; gamma: PriceTotals[][] }> {
   const zeros = (list: readonly number[]): PriceTotals => ({
     traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
@@ -672,6 +673,7 @@ async function exactUniformTotals(
     const p = chunkPrimitives(params, chunk, source.marketNames, rows);
     await run(blocker.take(chunk, p, rows));
     rows += chunk.market.length;
+    onRows?.(rows);
   }
   await run(blocker.rest());
   if (previous) (await previous)();
@@ -748,7 +750,8 @@ export async function counterfactual(
   const candidates = markets.map((s) => unionOf(UNIFORM.map((scheme) => candidatePrices(s.screened, rowOf[scheme]))));
   const gammaCandidates = gamma.map((g) => markets.map((s) => leadCandidatePrices(s.leadScreened, g * leadValue)));
   const later = keep.source(source);
-  const exact = await exactUniformTotals(later, params, grid, options, engine, candidates, gammaCandidates);
+  // progress: pass 1 counts [0, n), this read [n, 2n), pass 2 [2n, 3n)
+  const exact = await exactUniformTotals(later, params, grid, options, engine, candidates, gammaCandidates, (rows) => progress?.update(n + rows));
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
   const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
   const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };
@@ -794,7 +797,7 @@ export async function counterfactual(
       });
       if (!gradients) {
         done += cn;
-        progress?.update(n + done);
+        progress?.update(2 * n + done);
         continue;
       }
       let main: GridResult | undefined;
@@ -834,7 +837,7 @@ export async function counterfactual(
         }
       }
       done += cn;
-      progress?.update(n + done);
+      progress?.update(2 * n + done);
     }
   }
   progress?.stop();
