@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Engine } from '../../src/parallel/engine.js';
 import { PromoptError } from '../../src/errors.js';
-import { estimate, flatten, formatEstimation } from '../../src/sharing/estimate.js';
+import { estimate, flatten, formatEstimation, referralWeightDiagnostics } from '../../src/sharing/estimate.js';
 import { simulateSharing } from '../../src/sharing/simulate.js';
 import { PAPER_PARAMETERS } from '../../src/sharing/paper.js';
 import type { SharingData } from '../../src/sharing/data.js';
@@ -62,10 +62,27 @@ test('paper design with the optimal price rule: L, the market constants and the 
   // so only a loose check here.
   const ref = zScores(flatten(sim.params), flatten(res.params), flatten(res.se), Object.keys(flatten(sim.params)).filter((k) => k.startsWith('beta_r') || k === 'r0'));
   assertWithin(ref, 6, 'paper design referrals');
+  // ... and the estimate says so: the weights 1/r̂ rest on a handful of sharers
+  const weights = res.diagnostics.referralWeights;
+  assert.ok(weights.effectiveSharers < 0.01 * weights.sharers, `effective ${weights.effectiveSharers} of ${weights.sharers}`);
+  assert.ok(res.diagnostics.warnings.some((w) => w.startsWith('referral step: the moment weights')), 'heavy-tail warning');
   const text = formatEstimation(res);
   assert.match(text, 'Parameter Estimates: Market Constants');
   assert.match(text, 'Parameter Estimates: Interaction Terms');
   assert.match(text, 'Number of Orders Using Gift Cards');
+});
+
+test('referral weight diagnostics: Kish\'s effective number of the weights 1/r̂, without overflow', () => {
+  const equal = referralWeightDiagnostics([Math.log(0.2), Math.log(0.2), Math.log(0.2), Math.log(0.2)], [0, 1, 0, 2]);
+  assert.ok(Math.abs(equal.effectiveSharers - 4) < 1e-12);
+  assert.is(equal.events, 3);
+  assert.ok(Math.abs(equal.smallestRate - 0.2) < 1e-15);
+  // weights 1, 1, 2 (rates 1, 1, 0.5): (Σa)² / Σa² = 16 / 6
+  const mixed = referralWeightDiagnostics([0, 0, Math.log(0.5)], [0, 0, 0]);
+  assert.ok(Math.abs(mixed.effectiveSharers - 16 / 6) < 1e-12);
+  // one rate of e^-800 (1/r̂ overflows a double): one effective sharer, no NaN
+  const tail = referralWeightDiagnostics([0, -800, -1, -2], [1, 0, 0, 0]);
+  assert.ok(Math.abs(tail.effectiveSharers - 1) < 1e-12, String(tail.effectiveSharers));
 });
 
 test('results do not depend on the thread count or the shard size (bit-identical)', async () => {
