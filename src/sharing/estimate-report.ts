@@ -66,6 +66,20 @@ export function formatEstimation(results: EstimationResults): string {
       : 'Purchase block exactly identified: the constant component of E[(D−y) e e^(x\'β_α) MC (1, x)] is redundant given the market constants (weight 0)',
   ];
   if (results.bootstrap) lines.push(`Market bootstrap: ${results.bootstrap.replications} replications (${results.bootstrap.failures} failed)`);
+  const rb = results.referralBootstrap;
+  if (rb) {
+    // per standard deviation of each covariate, as the tables
+    const { se: bse, interval95 } = rb.standardized;
+    const fmt = (x: number) => (Math.abs(x) < 0.1 ? x.toFixed(4) : x.toFixed(3));
+    const rows = [
+      ['Average Log Number of Referrals (r0)', fmt(params.r0), fmt(se.r0), fmt(bse.r0), `[${fmt(interval95.r0[0])}, ${fmt(interval95.r0[1])}]`],
+      ...params.covariates.map((name, j) => [
+        labels.get(name) ?? name, fmt(params.beta_r[j]), fmt(se.beta_r[j]), fmt(bse.beta_r[j]), `[${fmt(interval95.beta_r[j][0])}, ${fmt(interval95.beta_r[j][1])}]`,
+      ]),
+    ];
+    lines.push('', `Referral step, customer-level bootstrap: ${rb.replications} replications (${rb.failures} failed)`,
+      formatTable(['Parameter', 'Estimate', 'Sandwich SE', 'Bootstrap SE', 'Basic 95% interval'], rows));
+  }
   for (const w of d.warnings) lines.push(`WARNING: ${w}`);
   return lines.join('\n');
 }

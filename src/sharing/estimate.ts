@@ -42,6 +42,14 @@ export interface EstimationOptions {
   seed?: number;
   /** Called after each bootstrap replication. */
   onBootstrapProgress?: (done: number, total: number) => void;
+  /**
+   * Customer-level bootstrap of the referral step alone (0: none): B resamples of the sharers, each
+   * re-solved from the estimate, give SEs and basic 95% intervals of r0 and β_r — their sandwich
+   * SEs under-cover when the moment's weights 1/r̂ are heavy-tailed (see diagnostics.referralWeights).
+   */
+  referralBootstrap?: number;
+  /** Called after each referral-bootstrap replication. */
+  onReferralBootstrapProgress?: (done: number, total: number) => void;
   /** Customers per kernel shard (tests use small shards to exercise the reduction). */
   shardSize?: number;
   /** Throw NOT_CONVERGED when a solve fails to converge (default); false: warn and continue. */
@@ -100,6 +108,18 @@ export interface EstimationResults {
     warnings: string[];
   };
   bootstrap?: { replications: number; failures: number; se: ParameterErrors };
+  referralBootstrap?: ReferralBootstrap;
+}
+
+/** The referral step's bootstrap (EstimationOptions.referralBootstrap), in data and standardized units. */
+export interface ReferralBootstrap {
+  replications: number;
+  /** Resamples whose step-3 solve did not converge (left out). */
+  failures: number;
+  se: { r0: number; beta_r: number[] };
+  /** Basic (reverse-percentile) 95% intervals: [2θ̂ − q97.5, 2θ̂ − q2.5]. */
+  interval95: { r0: [number, number]; beta_r: [number, number][] };
+  standardized: { se: { r0: number; beta_r: number[] }; interval95: { r0: [number, number]; beta_r: [number, number][] } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -304,6 +324,8 @@ interface CoreResult {
   Jdf: number;
   warnings: string[];
   referralWeights: ReferralWeightDiagnostics;
+  /** Step-3 bootstrap draws of (r0, β_r) in standardized units, and failed resamples. */
+  referralDraws?: { draws: Float64Array[]; failures: number };
 }
 
 /**
@@ -537,26 +559,31 @@ async function estimateCore(prep: Prepared, options: EstimationOptions, engine: 
   const sharerR = new Float64Array(nS);
   for (let t = 0; t < nS; t++) sharerR[t] = prep.R[sharerIndex[t]];
   const sharerX = prep.x.map((c) => { const out = new Float64Array(nS); for (let t = 0; t < nS; t++) out[t] = c[sharerIndex[t]]; return out; });
-  const rws = new MomentWorkspace(engine, arena, nS, K, sharerStarts, sharerX, P + K1, options.shardSize);
-  const rEta = rws.columns(1), rScratch = rws.columns(2);
   type ReferralPoint = GmmPoint & { curvature: Float64Array };
-  const evalReferrals = async (t3: Float64Array): Promise<ReferralPoint | null> => {
-    await rws.linearIndex(t3.subarray(1), rEta, t3[0]);
-    const ev = rws.view(rEta), c0 = rws.column(rScratch, 0), c1 = rws.column(rScratch, 1);
-    for (let i = 0; i < nS; i++) {
-      const ratio = sharerR[i] * Math.exp(-ev[i]);
-      c0[i] = ratio;
-      c1[i] = ratio - 1;
-    }
-    const sums = await rws.gram({ block: rScratch, first: 0, count: 1 }, { block: rScratch, first: 1, count: 1 });
-    const total = new Float64Array(P + K1);
-    for (const sm of sums) for (let t = 0; t < P + K1; t++) total[t] += sm[t];
-    if (!total.every(Number.isFinite)) return null;
-    const g = total.slice(P, P + K1);
-    const G = zeros(K1, K1);
-    for (let j = 0; j <= K; j++) for (let l = 0; l <= K; l++) G[j][l] = -total[packedIndex(j, l, K)];
-    return { g, G, curvature: total.slice(0, P) };
+  /** The referral moments Σ w (R/r − 1)(1, x̃) and their Jacobian over a workspace of sharers. */
+  const referralMoments = (space: MomentWorkspace, R: Float64Array) => {
+    const eta3 = space.columns(1), scratch3 = space.columns(2);
+    const evaluate = async (t3: Float64Array): Promise<ReferralPoint | null> => {
+      await space.linearIndex(t3.subarray(1), eta3, t3[0]);
+      const ev = space.view(eta3), c0 = space.column(scratch3, 0), c1 = space.column(scratch3, 1);
+      for (let i = 0; i < R.length; i++) {
+        const ratio = R[i] * Math.exp(-ev[i]);
+        c0[i] = ratio;
+        c1[i] = ratio - 1;
+      }
+      const sums = await space.gram({ block: scratch3, first: 0, count: 1 }, { block: scratch3, first: 1, count: 1 });
+      const total = new Float64Array(P + K1);
+      for (const sm of sums) for (let t = 0; t < P + K1; t++) total[t] += sm[t];
+      if (!total.every(Number.isFinite)) return null;
+      const g = total.slice(P, P + K1);
+      const G = zeros(K1, K1);
+      for (let j = 0; j <= K; j++) for (let l = 0; l <= K; l++) G[j][l] = -total[packedIndex(j, l, K)];
+      return { g, G, curvature: total.slice(0, P) };
+    };
+    return { evaluate, eta: eta3 };
   };
+  const rws = new MomentWorkspace(engine, arena, nS, K, sharerStarts, sharerX, P + K1, options.shardSize);
+  const { evaluate: evalReferrals, eta: rEta } = referralMoments(rws, sharerR);
   let referred = 0;
   for (let i = 0; i < nS; i++) referred += sharerR[i];
   const W3 = identity(K1).map((row) => row.map((x) => x / nS));
@@ -574,8 +601,36 @@ async function estimateCore(prep: Prepared, options: EstimationOptions, engine: 
     warnings.push(
       `referral step: the moment weights 1/r̂ of the ${nS} sharers are heavy-tailed (effective number ${referralWeights.effectiveSharers.toPrecision(3)}, ` +
       `smallest r̂ ${referralWeights.smallestRate.toPrecision(3)}): the sandwich SEs of r0 and beta_r understate their sampling spread and r0 is biased downward ` +
-      '(Monte Carlo at the paper design: 66–90% coverage); read them as lower bounds',
+      '(Monte Carlo at the paper design: 66–90% coverage); read them as lower bounds or use the referral bootstrap',
     );
+  }
+  let referralDraws: CoreResult['referralDraws'];
+  const B3 = options.referralBootstrap ?? 0;
+  if (B3 > 0) {
+    // Resample the sharers (pairs: R with x), re-solve step 3 from the estimate; deterministic per seed and replication.
+    const draws: Float64Array[] = [];
+    let failures = 0;
+    const stream = streamId('estimate.referralBootstrap');
+    for (let b = 0; b < B3; b++) {
+      const rng = new CounterRng(options.seed ?? 1, stream, b);
+      const picks = Int32Array.from({ length: nS }, () => rng.integer(nS));
+      const R = Float64Array.from(picks, (t) => sharerR[t]);
+      const X = sharerX.map((c) => Float64Array.from(picks, (t) => c[t]));
+      const mark = arena.mark();
+      try {
+        const space = new MomentWorkspace(engine, arena, nS, K, [0], X, P + K1, options.shardSize);
+        const solve = await minimizeGmm(referralMoments(space, R).evaluate, referralSolve.theta, W3, 'referral bootstrap', tolerance, maxIterations, true);
+        if (solve.converged) draws.push(Float64Array.from(solve.theta));
+        else failures++;
+      } catch (error) {
+        if (!(error instanceof PromoptError)) throw error;
+        failures++;
+      } finally {
+        arena.release(mark);
+      }
+      options.onReferralBootstrapProgress?.(b + 1, B3);
+    }
+    referralDraws = { draws, failures };
   }
   await ws.linearIndex(referralSolve.theta.subarray(1), eta, referralSolve.theta[0]); // log r_i of every customer (steps 4 and SEs)
 
@@ -599,7 +654,7 @@ async function estimateCore(prep: Prepared, options: EstimationOptions, engine: 
   if (options.standardErrors ?? true) {
     covariance = await stackedCovariance({ ws, prep, theta, lay, purchase, sharing, referrals, W1, fo, pw, sw, o, eta, scratch });
   }
-  return { thetaStd: theta, covariance, steps, J, Jdf, warnings, referralWeights };
+  return { thetaStd: theta, covariance, steps, J, Jdf, warnings, referralWeights, referralDraws };
 }
 
 /**
@@ -891,6 +946,34 @@ async function stackedCovariance(inp: StackedInput): Promise<Matrix> {
 // Results: data units, standardized units, tables
 
 /** Linear map from the internal vector to the reported one (names order) plus ξ's. */
+/** SEs and basic 95% intervals of r0 and β_r from the step-3 draws (standardized units), in both units. */
+function referralBootstrapSummary(prep: Prepared, lay: Layout, thetaStd: Float64Array, { draws, failures }: { draws: Float64Array[]; failures: number }): ReferralBootstrap {
+  const summarize = (standardized: boolean) => {
+    const { names, T } = reportMap(prep, lay, standardized);
+    const rows = ['r0', ...prep.covariateNames.map((c) => `beta_r.${c}`)].map((nm) => T[names.indexOf(nm)]);
+    // r0 and β_r in these units for a (r0, β̃_r) vector: the rows of T restricted to those entries
+    const value = (t3: ArrayLike<number>) => rows.map((row) => row[lay.r0] * t3[0] + prep.covariateNames.reduce((acc, _, j) => acc + row[lay.br + j] * t3[1 + j], 0));
+    const estimate = value([thetaStd[lay.r0], ...thetaStd.subarray(lay.br, lay.br + prep.k)]);
+    const values = draws.map(value);
+    const se: number[] = [], interval: [number, number][] = [];
+    estimate.forEach((est, j) => {
+      const xs = values.map((v) => v[j]).sort((a, b) => a - b);
+      const mu = xs.reduce((acc, x) => acc + x, 0) / Math.max(1, xs.length);
+      se.push(xs.length > 1 ? Math.sqrt(xs.reduce((acc, x) => acc + (x - mu) ** 2, 0) / (xs.length - 1)) : NaN);
+      interval.push(xs.length > 1 ? [2 * est - quantileSorted(xs, 0.975), 2 * est - quantileSorted(xs, 0.025)] : [NaN, NaN]);
+    });
+    return { se: { r0: se[0], beta_r: se.slice(1) }, interval95: { r0: interval[0], beta_r: interval.slice(1) } };
+  };
+  const raw = summarize(false), std = summarize(true);
+  return { replications: draws.length, failures, se: raw.se, interval95: raw.interval95, standardized: std };
+}
+
+/** The q-quantile of ascending values (linear interpolation between order statistics). */
+function quantileSorted(xs: readonly number[], q: number): number {
+  const h = (xs.length - 1) * q, lo = Math.floor(h);
+  return lo + 1 < xs.length ? xs[lo] + (h - lo) * (xs[lo + 1] - xs[lo]) : xs[lo];
+}
+
 function reportMap(prep: Prepared, lay: Layout, standardized: boolean): { names: string[]; T: Matrix; xiY: Matrix; xiW: Matrix } {
   const { k: K, M } = prep;
   const names = parameterNames({ covariates: prep.covariateNames });
@@ -964,7 +1047,9 @@ function finish(prep: Prepared, core: CoreResult, seconds: number): EstimationRe
     return { params, se, covariance };
   };
   const raw = make(false), std = make(true);
+  const referralBootstrap = core.referralDraws ? referralBootstrapSummary(prep, lay, core.thetaStd, core.referralDraws) : undefined;
   return {
+    ...(referralBootstrap ? { referralBootstrap } : {}),
     params: raw.params,
     se: raw.se,
     covariance: raw.covariance,
@@ -991,7 +1076,7 @@ async function bootstrap(data: SharingData, prep: Prepared, results: EstimationR
     const picks = Array.from({ length: prep.M }, () => rng.integer(prep.M));
     const sample = resampleMarkets(sorted, prep, picks);
     try {
-      const rep = await estimate(sample, { ...options, bootstrap: 0, standardErrors: false, strict: true }, engine);
+      const rep = await estimate(sample, { ...options, bootstrap: 0, referralBootstrap: 0, standardErrors: false, strict: true }, engine);
       const flat = flatten(rep.params);
       draws.push(names.map((nm) => flat[nm]));
     } catch (error) {

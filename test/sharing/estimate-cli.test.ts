@@ -35,6 +35,15 @@ test('promopt estimate --json: params and se with the same keys, covariance, fil
   assert.is(text.status, 0, text.stderr);
   assert.match(text.stdout, /Implied Referral Value \(L\)/);
   assert.match(text.stdout, /\(4\) Log Number of Referrals/);
+  // the referral step's bootstrap: in the JSON (data units and standardized) and as a table
+  const boot = promopt('--json', '--threads', '1', 'estimate', '--data', file, '--referral-bootstrap', '20');
+  assert.is(boot.status, 0, boot.stderr);
+  const rb = JSON.parse(boot.stdout).referralBootstrap;
+  assert.is(rb.replications + rb.failures, 20);
+  assert.ok(rb.se.r0 > 0 && rb.se.beta_r.length === 2 && rb.standardized.interval95.beta_r.length === 2);
+  const bootText = promopt('--threads', '1', 'estimate', '--data', file, '--referral-bootstrap', '20');
+  assert.match(bootText.stdout, /Referral step, customer-level bootstrap: \d+ replications/);
+  assert.match(bootText.stdout, /Basic 95% interval/);
 });
 
 test('promopt estimate on unidentified data: exit 2, one line naming the cause, no output file', async () => {

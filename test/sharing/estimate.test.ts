@@ -89,12 +89,38 @@ test('results do not depend on the thread count or the shard size (bit-identical
   const { data } = smallExperiment(smallDesign(8, 1500, 9));
   const two = new Engine({ threads: 2, inlineBelow: 0 });
   try {
-    const a = await estimate(data, { shardSize: 701 }, engine);
-    const b = await estimate(data, { shardSize: 701 }, two);
-    assert.is(JSON.stringify({ p: b.params, s: b.se }), JSON.stringify({ p: a.params, s: a.se }));
+    const a = await estimate(data, { shardSize: 701, referralBootstrap: 5 }, engine);
+    const b = await estimate(data, { shardSize: 701, referralBootstrap: 5 }, two);
+    assert.is(JSON.stringify({ p: b.params, s: b.se, r: b.referralBootstrap }), JSON.stringify({ p: a.params, s: a.se, r: a.referralBootstrap }));
   } finally {
     await two.close();
   }
+});
+
+test('referral bootstrap: where the sandwich is valid its SEs agree with it; deterministic per seed; intervals in both units', async () => {
+  const { data } = smallExperiment(smallDesign(12, 2000, 5));
+  const reports: number[] = [];
+  const res = await estimate(data, { referralBootstrap: 100, seed: 4, onReferralBootstrapProgress: (done) => reports.push(done) }, engine);
+  const rb = res.referralBootstrap!;
+  assert.is(rb.replications + rb.failures, 100);
+  assert.equal(reports, Array.from({ length: 100 }, (_, b) => b + 1));
+  assert.ok(res.diagnostics.referralWeights.effectiveSharers > 0.3 * res.diagnostics.referralWeights.sharers, 'light-tailed weights here');
+  const pairs: Array<[string, number, number]> = [['r0', rb.se.r0, res.se.r0], ...res.params.covariates.map((c, j): [string, number, number] => [c, rb.se.beta_r[j], res.se.beta_r[j]])];
+  for (const [name, boot, sandwich] of pairs) {
+    assert.ok(boot > 0.7 * sandwich && boot < 1.4 * sandwich, `${name}: bootstrap SE ${boot} vs sandwich ${sandwich}`);
+  }
+  // intervals bracket the estimate's neighbourhood, and the two units agree (β = β̃ / sd)
+  assert.ok(rb.interval95.r0[0] < rb.interval95.r0[1]);
+  res.params.covariates.forEach((_, j) => {
+    const [lo, hi] = rb.interval95.beta_r[j], [slo, shi] = rb.standardized.interval95.beta_r[j];
+    assert.ok(lo < hi);
+    assert.ok(Math.abs(lo * res.standardized.scale[j] - slo) < 1e-9 * (1 + Math.abs(slo)));
+    assert.ok(Math.abs(hi * res.standardized.scale[j] - shi) < 1e-9 * (1 + Math.abs(shi)));
+  });
+  const again = await estimate(data, { referralBootstrap: 100, seed: 4 }, engine);
+  assert.equal(again.referralBootstrap, rb);
+  const other = await estimate(data, { referralBootstrap: 100, seed: 5 }, engine);
+  assert.not.equal(other.referralBootstrap!.se.r0, rb.se.r0);
 });
 
 test('customer order does not matter (markets interleaved in the file)', async () => {
