@@ -40,8 +40,9 @@ export interface TableChunk {
  * Reads a CSV file in chunks of at most `chunkRows` rows, validating the header and every value.
  * Papa Parse reads the stream (≈ 5× faster than csv-parse here); the file is paused while a chunk
  * waits for its consumer, so memory stays bounded by a chunk and the read-ahead. Fields are
- * trimmed (quoted ones too: a market name keeps no surrounding blanks); empty lines are skipped; a row whose field count differs from the header's, or an
- * unterminated quote, is an error naming the row (rows count records, the header being row 1).
+ * trimmed (quoted ones too: a market name keeps no surrounding blanks); empty lines are skipped;
+ * a row whose field count differs from the header's, or a malformed or unterminated quote, is an
+ * error naming the row (rows count records, the header being row 1).
  */
 export async function* csvChunks(path: string, schema: TableSchema = {}, chunkRows = 1 << 20): AsyncGenerator<TableChunk> {
   await requireReadableFile(path);
