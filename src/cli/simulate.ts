@@ -119,9 +119,15 @@ async function simulateSharingCommand(ctx: CommandContext, opts: SimulateSharing
   const designPrice = plan.markets.map((m) => m.designPrice);
   // Under the optimal rule every market has its own price: group by the design's price instead.
   const summaryOf = new SharingSummaryAccumulator((m, p) => (priceRule === 'optimal' ? designPrice[m] : p));
+  // Sharers and buyers per market: a market without either cannot be estimated (its constant is not identified).
+  const sharers = new Float64Array(plan.markets.length), buyers = new Float64Array(plan.markets.length);
   const chunks = (function* () {
     for (const chunk of simulatedChunks(plan, opts.chunkRows, (done) => simulating.update(done))) {
       summaryOf.add(chunk);
+      for (let i = 0; i < chunk.market.length; i++) {
+        sharers[chunk.market[i]] += chunk.shared[i];
+        buyers[chunk.market[i]] += chunk.purchased[i];
+      }
       yield chunk;
     }
   })();
@@ -143,6 +149,14 @@ async function simulateSharingCommand(ctx: CommandContext, opts: SimulateSharing
     await writeFileAtomic(opts.paramsOut, `${JSON.stringify(truth, null, 2)}\n`);
   }
   const seconds = (performance.now() - started) / 1000;
+  const warnings: string[] = [];
+  const unidentified = plan.markets.filter((_, m) => sharers[m] === 0 || buyers[m] === 0).map((m) => m.name);
+  if (unidentified.length > 0) {
+    // the firm's profit can peak at a high price where almost nobody shares (σ is large)
+    const hint = priceRule === 'optimal' ? ' (a lower average sharing cost in --params, e.g. scbar 0.3, keeps sharers at every optimal price)' : '';
+    warnings.push(`${unidentified.length} market(s) without sharers or without buyers (${unidentified.slice(0, 5).join(', ')}${unidentified.length > 5 ? ', …' : ''}): \`promopt estimate\` cannot identify their constants${hint}`);
+  }
+  for (const warning of warnings) ctx.note(`promopt: warning: ${warning}`);
   const summary = summaryOf.summary();
   const slidesFor = (price: number) => {
     const row = design === 'paper' && priceRule === 'design' ? PAPER_SUMMARY.find((g) => g.price === price) : undefined;
@@ -165,6 +179,7 @@ async function simulateSharingCommand(ctx: CommandContext, opts: SimulateSharing
     seconds,
     groups,
     total: { ...summary.total, slides: slidesTotal },
+    warnings,
     marketDetails: plan.markets.map((m) => ({
       name: m.name, customers: m.customers, designPrice: m.designPrice, price: m.price, marginalCost: m.marginalCost,
       perceivedCost: m.perceivedCost, xi_y: m.xi_y, xi_w: m.xi_w, expected: m.expected,

@@ -44,6 +44,21 @@ test('paper design: --json prints the table beside the slides\' figures; files a
   const truth = await readParameters(join(dir, 'truth.json'));
   assert.equal(Object.keys(truth.xi_y).sort(), [...data.marketNames].sort());
   assert.is(truth.L, 125.742);
+  assert.equal(out.warnings, [], 'every market has sharers and buyers');
+  // At the slides' S̄C some markets' optimal prices leave no sharers: said, with the markets named
+  // (stderr in text mode, `warnings` in JSON); cheaper sharing (the README's S̄C 0.3) has none.
+  const optimal = promopt(['simulate', 'sharing', '--design', 'paper', '--price-rule', 'optimal', '--shocks', 'random', '--out', 'opt.csv', '--json'], dir);
+  assert.is(optimal.code, 0, optimal.stderr);
+  const warnings: string[] = JSON.parse(optimal.stdout).warnings;
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0], /market\(s\) without sharers or without buyers \(.*-c06/);
+  const text = promopt(['simulate', 'sharing', '--design', 'paper', '--price-rule', 'optimal', '--shocks', 'random', '--out', 'opt.csv'], dir);
+  assert.match(text.stderr, /promopt: warning: .*cannot identify their constants/);
+  const cheaper = JSON.parse(await fs.readFile(join(dir, 'truth.json'), 'utf8'));
+  await fs.writeFile(join(dir, 'cheaper.json'), JSON.stringify({ ...cheaper, scbar: 0.3 }));
+  const fine = promopt(['simulate', 'sharing', '--design', 'paper', '--params', 'cheaper.json', '--price-rule', 'optimal', '--shocks', 'random', '--out', 'opt.csv', '--json'], dir);
+  assert.is(fine.code, 0, fine.stderr);
+  assert.equal(JSON.parse(fine.stdout).warnings, []);
 });
 
 test('text output shows the slides\' columns; the same seed writes the same bytes', async () => {
