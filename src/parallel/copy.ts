@@ -1,5 +1,8 @@
-// What a worker task carries, and the copy of a shard's results out of wasm memory (shared by the
-// workers and the calling thread, which runs small jobs inline).
+// What a worker task carries, and how one shard of it runs: the kernel, its follow-up kernels and
+// the copy of the shard's results out of wasm memory (shared by the workers and the calling
+// thread, which runs small jobs inline).
+import { PromoptError } from '../errors.js';
+import type { KernelExports } from '../kernels/runtime.js';
 
 /** Bytes [from, from + bytes) of wasm memory go to [to, to + bytes) of buffer. */
 export interface ShardCopyTask {
@@ -27,4 +30,18 @@ export function copyShard(memory: WebAssembly.Memory, copies: readonly ShardCopy
   for (const { buffer, to, from, bytes } of copies) {
     new Uint8Array(buffer, to, bytes).set(new Uint8Array(memory.buffer, from, bytes));
   }
+}
+
+/** Runs one shard: its kernel, then its follow-up kernels, then its copies out; returns the kernel's result. */
+export function runShard(kernels: KernelExports, memory: WebAssembly.Memory, run: ShardRun): number {
+  const kernel = kernels[run.kernel];
+  if (typeof kernel !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${run.kernel}`);
+  const result = kernel(...run.args);
+  for (const next of run.then ?? []) {
+    const fn = kernels[next.kernel];
+    if (typeof fn !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${next.kernel}`);
+    fn(...next.args);
+  }
+  if (run.copies) copyShard(memory, run.copies);
+  return typeof result === 'number' ? result : 0;
 }

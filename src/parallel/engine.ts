@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Arena, KernelRuntime, type KernelFlavor, type KernelName } from '../kernels/runtime.js';
 import { PromoptError } from '../errors.js';
-import { copyShard, type KernelTask, type ShardCopyTask, type ShardRun } from './copy.js';
+import { runShard, type KernelTask, type ShardCopyTask, type ShardRun } from './copy.js';
 
 export interface EngineOptions {
   /** Worker threads for kernels; 1 runs everything on the calling thread. Default: available cores. */
@@ -117,35 +117,23 @@ export class Engine {
     kernel: KernelName, shards: readonly Shard[], argsFor: (shard: Shard, index: number) => number[], workUnits: number,
     copies: readonly ShardCopy[] = [], then: readonly { kernel: KernelName; argsFor: (shard: Shard, index: number) => number[] }[] = [],
   ): Promise<number[]> {
-    const calls = shards.map((shard, index) => argsFor(shard, index));
-    const thenCalls = shards.map((shard, index) => then.map((next) => ({ kernel: next.kernel, args: next.argsFor(shard, index) })));
     const copiesFor = ({ start, end }: Shard): ShardCopyTask[] => copies.map(({ from, to }) => {
       if (end > to.length) throw new PromoptError('INTERNAL', `shard [${start}, ${end}) past the end of a ${to.length}-item result`);
       const size = to.BYTES_PER_ELEMENT;
       return { buffer: to.buffer, to: to.byteOffset + start * size, from: from + start * size, bytes: (end - start) * size };
     });
+    const runs = shards.map((shard, index): ShardRun => {
+      const run: ShardRun = { kernel, args: argsFor(shard, index), copies: copiesFor(shard) };
+      if (then.length > 0) run.then = then.map((next) => ({ kernel: next.kernel, args: next.argsFor(shard, index) }));
+      return run;
+    });
     if (this.threads === 1 || workUnits < this.inlineBelow || shards.length < 2) {
-      const fn = this.runtime.exports[kernel];
-      if (typeof fn !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${kernel}`);
-      for (const next of then) {
-        if (typeof this.runtime.exports[next.kernel] !== 'function') throw new PromoptError('INTERNAL', `no kernel named ${next.kernel}`);
-      }
-      return calls.map((args, k) => {
-        const r = fn(...args);
-        for (const next of thenCalls[k]) this.runtime.exports[next.kernel](...next.args);
-        copyShard(this.runtime.memory, copiesFor(shards[k]));
-        return typeof r === 'number' ? r : 0;
-      });
+      return runs.map((run) => runShard(this.runtime.exports, this.runtime.memory, run));
     }
     const pool = this.ensurePool();
     for (const { to } of copies) {
       if (!(to.buffer instanceof SharedArrayBuffer)) throw new PromoptError('INTERNAL', 'a result the workers copy into must be over a SharedArrayBuffer');
     }
-    const runs = calls.map((args, k): ShardRun => {
-      const run: ShardRun = { kernel, args, copies: copiesFor(shards[k]) };
-      if (then.length > 0) run.then = thenCalls[k];
-      return run;
-    });
     const tasks = groupShards(shards, this.threads).map((g): KernelTask => ({ runs: runs.slice(g.start, g.end) }));
     const results = await Promise.all(tasks.map((task) => pool.run(task) as Promise<number[]>));
     return results.flat();
