@@ -622,6 +622,41 @@ class BatchPool {
 }
 
 /**
+ * Kernel jobs over batches of at most BATCH_BLOCKS blocks, one batch ahead: batch k + 1's job is
+ * started (copied in, its shards posted) before batch k's results are added, so the workers run
+ * while the main thread adds; results are added in batch order. `launch` starts a batch's job and
+ * resolves to the function that adds its results.
+ */
+class BatchPipeline {
+  private previous: Promise<() => void> | undefined;
+  constructor(private readonly launch: (blocks: Block[]) => Promise<() => void> | undefined) {}
+
+  async submit(blocks: Block[]): Promise<void> {
+    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
+      const next = this.launch(blocks.slice(b, b + BATCH_BLOCKS));
+      next?.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
+      await this.addPrevious();
+      this.previous = next;
+    }
+  }
+
+  /** Adds the last batch's results (after the last submit). */
+  async finish(): Promise<void> {
+    await this.addPrevious();
+    this.previous = undefined;
+  }
+
+  private async addPrevious(): Promise<void> {
+    if (!this.previous) return;
+    const add = await this.previous;
+    // let the next batch's job start (copy in, post its shards) before adding this one, or the
+    // workers idle while the main thread adds
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    add();
+  }
+}
+
+/**
  * Exact per-market totals at the candidate prices: the data are read and cut into blocks again
  * exactly as in pass 1, each block's totals come from the kernel (exactTotalsAtLeads, which sums as
  * the exhaustive kernel does) and are added per market in block order — the order pass 1 used.
@@ -645,8 +680,7 @@ async function exactUniformTotals(
   const batches = new BatchPool(BATCH_BLOCKS * blockSize);
   const { prices, sigma, leadValue } = grid;
   // Batch k's totals are added while the workers run batch k + 1 (as in pass 1), in batch order.
-  let previous: Promise<() => void> | undefined;
-  const launch = (batchBlocks: Block[]): Promise<() => void> => {
+  const pipeline = new BatchPipeline((batchBlocks: Block[]): Promise<() => void> => {
     const batch = batches.concat(batchBlocks);
     // the main lead value and every γ L in one kernel pass over the batch
     const runs = [
@@ -659,24 +693,16 @@ async function exactUniformTotals(
       byGamma.forEach((t, g) => batchBlocks.forEach((block, k) => add(gammaTotals[g][block.market], t[k])));
       batchBlocks.forEach((block) => blocker.recycle(block));
     });
-  };
-  const run = async (blocks: Block[]) => {
-    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
-      const next = launch(blocks.slice(b, b + BATCH_BLOCKS));
-      next.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
-      if (previous) (await previous)();
-      previous = next;
-    }
-  };
+  });
   let rows = 0;
   for await (const chunk of source.chunks()) {
     const p = chunkPrimitives(params, chunk, source.marketNames, rows);
-    await run(blocker.take(chunk, p, rows));
+    await pipeline.submit(blocker.take(chunk, p, rows));
     rows += chunk.market.length;
     onRows?.(rows);
   }
-  await run(blocker.rest());
-  if (previous) (await previous)();
+  await pipeline.submit(blocker.rest());
+  await pipeline.finish();
   return { main, gamma: gammaTotals };
 }
 
@@ -710,30 +736,16 @@ export async function counterfactual(
 
   // Pass 1: kernel batches of at most BATCH_BLOCKS blocks, pipelined (accumulate batch k while the workers run batch k + 1).
   const first = new FirstPass(grid, params.sigma, options);
-  let previous: Promise<() => void> | undefined;
-  const submit = async (blocks: Block[]) => {
-    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
-      const next = first.launch(blocks.slice(b, b + BATCH_BLOCKS), engine);
-      next?.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
-      if (previous) {
-        const accumulate = await previous;
-        // let the next batch's job start (copy in, post its shards) before accumulating this one,
-        // or the workers idle while the main thread accumulates
-        await new Promise<void>((resolve) => setImmediate(resolve));
-        accumulate();
-      }
-      previous = next;
-    }
-  };
+  const pipeline = new BatchPipeline((blocks) => first.launch(blocks, engine));
   const keep = new KeptChunks(options.keepBytes ?? DEFAULT_KEEP_BYTES, covariance !== undefined);
   for await (const chunk of source.chunks()) {
     const p = chunkPrimitives(params, chunk, source.marketNames, first.rows);
     keep.add(chunk, p);
-    await submit(first.take(chunk, p));
+    await pipeline.submit(first.take(chunk, p));
     progress?.update(first.rows);
   }
-  await submit(first.rest());
-  if (previous) (await previous)();
+  await pipeline.submit(first.rest());
+  await pipeline.finish();
   const n = first.rows;
   if (n === 0) throw badInput('no customers');
   checkTwins(first.propositions, grid, options.seed ?? 1, first.twinSample);
