@@ -158,8 +158,16 @@ function screenErrors(vS: f64, alphaS: f64, shareCostS: f64, mcS: f64, maxAbsPri
  * When screenTotalsPtr != 0 the screen also adds, for the uniform-price schemes, the f32 profits
  * into f64 totals: rows Σ Π(p, 0), Σ Π(p, 1), Σ max_s Π(p, s) (nPrices4 each), followed by three
  * f64 sums of the customers' error bounds for those rows (+∞ when a customer fell outside the
- * bounds' range) and the sum of the customers' largest |profit|. A host keeps every price whose screened total is within twice that of the best,
- * and computes exact totals there with priceTotalsAt.
+ * bounds' range), the sum of the customers' largest |profit|, and nPrices4 flags (1: the S rows
+ * are screened totals at that price; 0: upper bounds). Windowed totals: the first PILOT_CUSTOMERS
+ * customers of the call are screened at every price; their totals place a window of blocks around
+ * the best US and UP prices. Every later customer (when S falls with the price) gets S exactly in
+ * the window and at anchor prices (every eighth and the last), and elsewhere only where the
+ * per-customer search needs it; where S is not known the rows add the bound S(a⁻) w (w = Π(p, 0) +
+ * rL ≥ 0) or S(a⁺) w (w < 0) between the neighbouring anchors. The uniform optimum lies near the
+ * window for all but unusual markets, so this evaluates S at about 20 prices instead of all. A host
+ * takes the best flagged total, keeps every price whose total (or bound) is within twice the error
+ * of it, and computes exact totals there with priceTotalsAt.
  *
  * When rowsOutPtr != 0 every price is screened in full and customer i's f32 rows S and Π(p, 0)
  * (nPrices4 each) are left at rowsOutPtr + 8 nPrices4 i, for priceGridSearchLeads to reuse.
@@ -181,12 +189,32 @@ export function priceGridSearchScreened(
   const rowU = scratchPtr + (<usize>nPrices4 << 3);
   const rowE = rowU + (<usize>nPrices4 << 2);
   const minusInf32 = f32x4.splat(-Infinity);
+  // Windowed totals (see above): anchor prices, the anchors' S per customer, the window of blocks.
+  const nBlocks = nPrices4 >> 2;
+  const nAnchors = ((nBlocks - 1) >> 1) + 2;
+  const nAnchors4 = (nAnchors + 3) & ~3;
+  const anchorPrices = scratchPtr + (<usize>nPrices4 << 4);
+  const anchorShares = anchorPrices + (<usize>(nPrices4 + 8) << 2);
+  const windowing = screenTotalsPtr != 0 && rowsOutPtr == 0;
+  if (windowing) {
+    for (let k = 0; k < nAnchors4; k++) store<f32>(anchorPrices + (<usize>k << 2), load<f32>(prices32Ptr + (<usize>anchorIndex(min(k, nAnchors - 1), nPrices4) << 2)));
+  }
+  let windowLo = 0, windowHi = nBlocks, windowed = 0;
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 3;
     const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
     const rS = load<f64>(referralsPtr + off), mcS = load<f64>(marginalCostPtr + off);
     const leadProfitS = rS * leadValue;
     finiteProbe += inputProbe(vS, alphaS, shareCostS, rS, mcS);
+    if (windowing && i == PILOT_CUSTOMERS) {
+      // the pilot's totals place the window: the blocks around the best US and UP prices so far
+      const bestS = argmaxRow(screenTotalsPtr + (<usize>nPrices4 << 3), nPrices4);
+      const bestP = argmaxRow(screenTotalsPtr + (<usize>nPrices4 << 4), nPrices4);
+      if (bestS >= 0 && bestP >= 0) {
+        windowLo = max(min(bestS, bestP) >> 2, 1) - 1;
+        windowHi = min((max(bestS, bestP) >> 2) + 2, nBlocks);
+      }
+    }
     // Pass 1: every price in f32.
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
@@ -196,7 +224,9 @@ export function priceGridSearchScreened(
     let maxNS = minusInf32, maxS = minusInf32;
     let scaleNS: f64, scaleS: f64;
     const customerRows = rowsOutPtr + <usize>i * (<usize>nPrices4 << 3);
-    if (screenTotalsPtr == 0 && rowsOutPtr == 0 && inRange) {
+    // S falls with the price, so the anchors bound it between them
+    const windowedCustomer = windowing && i >= PILOT_CUSTOMERS && inRange && alphaS >= 0.0 && sigma >= 0.0;
+    if ((screenTotalsPtr == 0 || windowedCustomer) && rowsOutPtr == 0 && inRange) {
       // Π(p, 0) at every price; u and e^−|u| kept for the share stage.
       let maxAbsNS = zero32;
       for (let j = 0; j < nPrices4; j += 4) {
@@ -216,6 +246,32 @@ export function priceGridSearchScreened(
       // Margin for skipping a block: the bound's own f32 error plus the best Π(p, 1)'s, both
       // bounded through |Π(p, 1)| ≤ |Π(p, 0)| + |rL|.
       const prune = f32x4.splat(<f32>(2.0 * SAFETY * ((relS + 8.0 * ULP32) * (scaleNS + abs(leadProfitS)) + 2.0 * (relNS * scaleNS + marginAbs) + 8.0 * ULP32 * abs(leadProfitS))));
+      if (windowedCustomer) {
+        windowed++;
+        // S at the anchors, exactly in the window, and elsewhere where the anchor below does not
+        // rule Π(p, 1) out (S(p) ≤ S(anchor ≤ p)); any order is valid, as the threshold only rises
+        for (let a = 0; a < nAnchors4; a += 4) {
+          const price = v128.load(anchorPrices + (<usize>a << 2));
+          const u = f32x4.sub(v, f32x4.mul(alpha, price));
+          const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, expNegAbs32(u)), shareCost));
+          v128.store(anchorShares + (<usize>a << 2), logistic32(z, expNegAbs32(z)));
+        }
+        for (let b = windowLo; b < windowHi; b++) {
+          screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+          maxS = f32x4.pmax(maxS, lastProfitS);
+        }
+        for (let b = 0; b < nBlocks; b++) {
+          if (b == windowLo) { b = windowHi - 1; continue; }
+          const below = f32x4.splat(load<f32>(anchorShares + (<usize>(b >> 1) << 2)));
+          const bound = f32x4.mul(below, f32x4.add(v128.load(screenNS + (<usize>b << 4)), leadProfit));
+          const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
+          if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
+          screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+          maxS = f32x4.pmax(maxS, lastProfitS);
+        }
+        // bounds S(anchor) (Π(p, 0) + rL) enter the totals too: |value| ≤ max |Π(p, 0)| + |rL|
+        scaleS = scaleNS + abs(leadProfitS);
+      } else {
       const bestNS32 = f32x4.splat(maxLane32(maxNS));
       let top = 0;
       while (top + 4 < nPrices4 && i32x4.bitmask(f32x4.eq(v128.load(screenNS + (<usize>top << 2)), bestNS32)) == 0) top += 4;
@@ -246,6 +302,7 @@ export function priceGridSearchScreened(
         if (falling) shareBelow = f32x4.splat(f32x4.extract_lane(share, 3));
       }
       scaleS = <f64>maxLane32(maxAbsS) * 1.001 + 1e-30;
+      }
     } else {
       let maxAbs = zero32;
       for (let j = 0; j < nPrices4; j += 4) {
@@ -277,12 +334,39 @@ export function priceGridSearchScreened(
     const keepS = f32x4.splat(<f32>(<f64>maxLane32(maxS) - 2.0 * errS));
     // Outside the ranges the bounds assume (or if anything overflowed f32), keep every price.
     const keepAll = !(inRange && scaleNS < 1e30 && scaleS < 1e30);
-    if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS);
+    if (windowedCustomer) {
+      // a bound's error: the product's as for an exact value, plus |w| ≤ errNS where the sign of
+      // w = Π(p, 0) + rL that chose the anchor was wrong
+      addBoundedTotals(screenTotalsPtr, screenNS, screenS, anchorShares, nPrices4, leadProfit, keepAll ? Infinity : errNS, keepAll ? Infinity : errS + errNS, scaleS);
+    } else if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS);
     // Pass 2: re-evaluate the kept prices in f64 (two at a time) in ascending order.
     const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS), shareCostD = f64x2.splat(shareCostS);
     const leadProfitD = f64x2.splat(leadProfitS), mcD = f64x2.splat(mcS);
     let bestNS: f64 = -Infinity, bestS: f64 = -Infinity;
     let bestNSIdx: i32 = 0, bestSIdx: i32 = 0;
+    // Usually a single price survives under each condition: it is then the argmax, and one f64x2
+    // evaluation gives both profits (Π(p, 0) at the s = 0 survivor in lane 0, Π(p, 1) at the
+    // s = 1 survivor in lane 1; lanes are computed independently, so the bits are the same).
+    let countNS = 0, countS = 0, firstNS = 0, firstS = 0;
+    if (!keepAll) {
+      for (let j = 0; j < nPrices4; j += 4) {
+        const pOff = <usize>j << 2;
+        const maskNS = i32x4.bitmask(f32x4.ge(v128.load(screenNS + pOff), keepNS));
+        const maskS = i32x4.bitmask(f32x4.ge(v128.load(screenS + pOff), keepS));
+        if (countNS == 0) firstNS = j + ctz(maskNS);
+        if (countS == 0) firstS = j + ctz(maskS);
+        countNS += popcnt(maskNS);
+        countS += popcnt(maskS);
+      }
+    }
+    if (countNS == 1 && countS == 1) {
+      evaluatePair(loadPair(pricesPtr, <usize>firstNS << 3, <usize>firstS << 3), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
+      store<i32>(bestIndexNSPtr + (<usize>i << 2), firstNS);
+      store<f64>(bestProfitNSPtr + off, f64x2.extract_lane(pairProfitNS, 0));
+      store<i32>(bestIndexSPtr + (<usize>i << 2), firstS);
+      store<f64>(bestProfitSPtr + off, f64x2.extract_lane(pairProfitS, 1));
+      continue;
+    }
     let pending: i32 = -1;
     for (let j = 0; j < nPrices4; j += 4) {
       const pOff = <usize>j << 2;
@@ -317,7 +401,73 @@ export function priceGridSearchScreened(
     store<i32>(bestIndexSPtr + (<usize>i << 2), bestSIdx);
     store<f64>(bestProfitSPtr + off, bestS);
   }
+  if (screenTotalsPtr != 0) {
+    // 1 where every customer's S row value was exact (not an anchor bound): the window and the anchors
+    const exact = screenTotalsPtr + (<usize>(3 * nPrices4 + 4) << 3);
+    for (let j = 0; j < nPrices4; j++) {
+      const b = j >> 2;
+      const isExact = windowed == 0 || (b >= windowLo && b < windowHi) || (j & 7) == 0 || j == nPrices4 - 1;
+      store<f64>(exact + (<usize>j << 3), isExact ? 1.0 : 0.0);
+    }
+  }
   return finiteProbe == 0 ? 0 : 1;
+}
+
+// Customers at the start of each call evaluated at every price to place the window of the windowed totals.
+// @ts-ignore: decorator
+@inline const PILOT_CUSTOMERS: i32 = 256;
+
+/** Price index of anchor k: every eighth price, the last one last. */
+// @ts-ignore: decorator
+@inline
+function anchorIndex(k: i32, nPrices4: i32): i32 {
+  return min(k << 3, nPrices4 - 1);
+}
+
+/** First index of the largest value of an f64 row (−1 if none compares, e.g. all NaN). */
+function argmaxRow(rowPtr: usize, n: i32): i32 {
+  let best: f64 = -Infinity, at = -1;
+  for (let j = 0; j < n; j++) {
+    const x = load<f64>(rowPtr + (<usize>j << 3));
+    if (x > best) { best = x; at = j; }
+  }
+  return at;
+}
+
+/**
+ * addScreenTotals for a windowed customer: where its S was not evaluated (screenS −∞), the S row
+ * holds the upper bound S(a⁻) w for w = Π(p, 0) + rL ≥ 0 and S(a⁺) w for w < 0, a⁻ ≤ p ≤ a⁺ the
+ * neighbouring anchors (S falls with p); at an anchor that is S(anchor) w itself.
+ */
+// @ts-ignore: decorator
+@inline
+function addBoundedTotals(totalsPtr: usize, screenNS: usize, screenS: usize, anchorShares: usize, nPrices4: i32, leadProfit: v128, errNS: f64, errS: f64, scale: f64): void {
+  const rowBytes = <usize>nPrices4 << 3;
+  const lanes = i32x4(0, 1, 2, 3);
+  const last = i32x4.splat(nPrices4 - 1);
+  for (let j = 0; j < nPrices4; j += 4) {
+    const off32 = <usize>j << 2, off64 = <usize>j << 3;
+    const ns = v128.load(screenNS + off32);
+    let sh = v128.load(screenS + off32);
+    if (f32x4.extract_lane(sh, 0) == -Infinity) {
+      const k = j >> 3;
+      const below = f32x4.splat(load<f32>(anchorShares + (<usize>k << 2)));
+      const above = f32x4.splat(load<f32>(anchorShares + (<usize>(k + 1) << 2)));
+      const w = f32x4.add(ns, leadProfit);
+      const index = i32x4.add(i32x4.splat(j), lanes);
+      const atBelow = v128.or(f32x4.ge(w, f32x4.splat(0)), i32x4.eq(index, i32x4.splat(k << 3)));
+      const share = v128.bitselect(above, v128.bitselect(below, above, atBelow), i32x4.eq(index, last));
+      sh = f32x4.mul(share, w);
+    }
+    accumulate4(totalsPtr + off64, ns);
+    accumulate4(totalsPtr + rowBytes + off64, sh);
+    accumulate4(totalsPtr + 2 * rowBytes + off64, f32x4.pmax(ns, sh));
+  }
+  const errors = totalsPtr + 3 * rowBytes;
+  store<f64>(errors, load<f64>(errors) + errNS);
+  store<f64>(errors + 8, load<f64>(errors + 8) + errS);
+  store<f64>(errors + 16, load<f64>(errors + 16) + max(errNS, errS));
+  store<f64>(errors + 24, load<f64>(errors + 24) + scale);
 }
 
 // Result of screenShare besides the share (wasm globals are per instance, so per thread).

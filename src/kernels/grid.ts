@@ -113,6 +113,11 @@ export interface ScreenedTotals {
   /** Σ over customers of their largest |profit|. */
   scale: number;
   customers: number;
+  /**
+   * 1 where the broadcasting and personalized-requirement rows are screened totals; 0 where they
+   * are only upper bounds (customers whose S was bounded between anchor prices there).
+   */
+  exact: Uint8Array;
 }
 
 /**
@@ -271,8 +276,10 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     let screened: ScreenedTotals[] | undefined;
     if (screening) {
       const { m4, prices, prices32, maxAbsPrice } = screenGrid(arena, options.prices);
-      const scratch = arena.f64(shards.length * m4 * 2); // 16 bytes per price per shard: four f32 rows (profits, u, e^−|u|)
-      const screenRow = 3 * m4 + 4;
+      // per shard: four f32 rows (profits, u, e^−|u|), then the anchors' prices and S (windowed totals)
+      const scratchBytes = m4 * 24 + 64;
+      const scratch = arena.f64(shards.length * scratchBytes / 8);
+      const screenRow = 4 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
       if (screenTotals) arena.viewF64(screenTotals).fill(0);
       // the lead values: the lead kernel after the search on each shard, on the S and Π(p, 0) rows it leaves
@@ -292,7 +299,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
         return [
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
           prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, options.leadValue,
-          idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * m4 * 16,
+          idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * scratchBytes,
           screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0, rows ? rows.ptr + start * m4 * 8 : 0,
         ];
       }, n * nPrices * (leads ? 1 + leads.length / 8 : 1), outputs, then);
@@ -544,10 +551,7 @@ function reduceSchemeStats(partials: Float64Array, width: number, nPrices: numbe
 /** Adds the kernel's per-shard screened totals into per-group ones, in shard order. */
 function reduceScreenTotals(partials: Float64Array, screenRow: number, m4: number, nPrices: number, shards: readonly Shard[], groupStarts: readonly number[]): ScreenedTotals[] {
   const groupOf = shardGroups(shards, groupStarts);
-  const groups = groupStarts.map((): ScreenedTotals => ({
-    traditional: new Float64Array(nPrices), broadcasting: new Float64Array(nPrices), personalizedRequirement: new Float64Array(nPrices),
-    error: [0, 0, 0], scale: 0, customers: 0,
-  }));
+  const groups = groupStarts.map(() => emptyScreenedTotals(nPrices));
   shards.forEach((shard, k) => {
     const t = groups[groupOf[k]];
     const base = k * screenRow;
@@ -557,6 +561,7 @@ function reduceScreenTotals(partials: Float64Array, screenRow: number, m4: numbe
       t.error[r] += partials[base + 3 * m4 + r];
     });
     t.scale += partials[base + 3 * m4 + 3];
+    for (let j = 0; j < nPrices; j++) if (partials[base + 3 * m4 + 4 + j] === 0) t.exact[j] = 0;
     t.customers += shard.end - shard.start;
   });
   return groups;
@@ -570,12 +575,13 @@ export function addScreenedTotals(a: ScreenedTotals, b: ScreenedTotals): void {
   });
   a.scale += b.scale;
   a.customers += b.customers;
+  for (let j = 0; j < a.exact.length; j++) a.exact[j] &= b.exact[j];
 }
 
 export function emptyScreenedTotals(nPrices: number): ScreenedTotals {
   return {
     traditional: new Float64Array(nPrices), broadcasting: new Float64Array(nPrices), personalizedRequirement: new Float64Array(nPrices),
-    error: [0, 0, 0], scale: 0, customers: 0,
+    error: [0, 0, 0], scale: 0, customers: 0, exact: new Uint8Array(nPrices).fill(1),
   };
 }
 
@@ -587,8 +593,9 @@ export function emptyScreenedTotals(nPrices: number): ScreenedTotals {
 export function candidatePrices(t: ScreenedTotals, row: (typeof TOTAL_ROWS)[number]): number[] {
   const totals = t[row];
   const r = TOTAL_ROWS.indexOf(row);
+  // the best total that is known (within error), not a bound
   let best = -Infinity;
-  for (const x of totals) if (x > best) best = x;
+  for (let j = 0; j < totals.length; j++) if (t.exact[j] && totals[j] > best) best = totals[j];
   const slack = 2 * t.error[r] + 4 * t.customers * Number.EPSILON * t.scale;
   const keep: number[] = [];
   for (let j = 0; j < totals.length; j++) if (!(totals[j] < best - slack)) keep.push(j);

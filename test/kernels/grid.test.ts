@@ -273,7 +273,21 @@ test('lead values searched after the main search on its rows equal priceGridSear
       for (const key of ['bestIndexNS', 'bestProfitNS', 'bestIndexS', 'bestProfitS', 'acquisitionCostLog10'] as const) {
         assert.equal(Array.from(both[key]!), Array.from(main[key]!), key);
       }
-      assert.equal(both.screenTotals, main.screenTotals);
+      // With the lead values every customer's S is screened at every price; without them the
+      // windowed totals bound it between anchors outside the window: equal where both are exact.
+      both.screenTotals!.forEach((full, group) => {
+        const windowed = main.screenTotals![group];
+        assert.ok(full.exact.every((x) => x === 1), 'every price screened with the lead rows');
+        assert.equal(Array.from(full.traditional), Array.from(windowed.traditional));
+        assert.is(full.customers, windowed.customers);
+        for (const row of ['broadcasting', 'personalizedRequirement'] as const) {
+          for (let j = 0; j < full[row].length; j++) {
+            if (windowed.exact[j]) assert.ok(Object.is(full[row][j], windowed[row][j]), `group ${group} ${row}[${j}]`);
+            else assert.ok(windowed[row][j] + windowed.error[1] + windowed.error[2] >= full[row][j] - full.error[1] - full.error[2], `group ${group} ${row}[${j}]: bound below the total`);
+          }
+        }
+        assert.ok(group === 0 || windowed.exact.some((x) => x === 0), `group ${group}: outside the window only bounds`);
+      });
       assert.equal(both.schemeStats, main.schemeStats);
       leadValues.forEach((_, g) => {
         assert.equal(Array.from(both.leads!.bestIndexS[g]), Array.from(leads.bestIndexS[g]), `lead ${g} index`);
@@ -362,6 +376,40 @@ for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['ad
   });
 }
 
+
+test('windowed totals: a pilot unlike the rest of its shard still gives the exhaustive uniform argmax (bounded prices become candidates)', async () => {
+  // The first customers of each shard place the window; here they want the highest prices (no
+  // referrals) and the rest lower ones, where their referrals make broadcasting pay.
+  const n = 6000;
+  const customers = randomCustomers(n, 97);
+  const pilotUtility = uniformArray(n, 6, 8, 97, 9), restUtility = uniformArray(n, 1, 3, 97, 10), restReferrals = uniformArray(n, 0.5, 1, 97, 11);
+  const utility = customers.baselineUtility as Float64Array, referrals = customers.expectedReferrals as Float64Array;
+  for (let i = 0; i < n; i++) {
+    const pilot = i % 3000 < 300;
+    utility[i] = pilot ? pilotUtility[i] : restUtility[i];
+    referrals[i] = pilot ? 0 : restReferrals[i];
+  }
+  const groupStarts = [0, 3000];
+  const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, groupStarts };
+  for (const threads of [1, 2]) {
+    await withEngine({ threads, inlineBelow: 0 }, async (engine) => {
+      const screened = await priceGridSearch(customers, { ...options, uniform: true, screenTotals: true }, engine);
+      const exhaustive = await priceGridSearch(customers, { ...options, totals: true }, engine);
+      screened.uniform!.forEach((best, g) => {
+        const exact = screened.screenTotals![g].exact;
+        assert.ok(exact.some((x) => x === 0), `group ${g}: some prices bounded`);
+        for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+          const row = exhaustive.totals![g][key];
+          let index = 0;
+          for (let j = 1; j < row.length; j++) if (row[j] > row[index]) index = j;
+          assert.is(best[key].index, index, `group ${g} ${key}: price index`);
+          assert.ok(Object.is(best[key].total, row[index]), `group ${g} ${key}: total`);
+          if (key === 'broadcasting') assert.is(exact[index], 0, `group ${g}: the US optimum lies outside the pilot's window`);
+        }
+      });
+    });
+  }
+});
 
 test('exact totals at (price, lead value) entries equal the exhaustive kernel\'s totals bit for bit, prices shared across lead values evaluated once', async () => {
   const customers = adversarialCustomers(9001, 83);
