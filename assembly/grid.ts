@@ -415,7 +415,7 @@ export function priceGridSearchScreened(
 
 // Customers at the start of each call evaluated at every price to place the window of the windowed totals.
 // @ts-ignore: decorator
-@inline const PILOT_CUSTOMERS: i32 = 256;
+@inline const PILOT_CUSTOMERS: i32 = 64;
 
 /** Price index of anchor k: every eighth price, the last one last. */
 // @ts-ignore: decorator
@@ -523,14 +523,18 @@ function accumulate4(rowPtr: usize, x: v128): void {
  * distinct price (into scratch, 16 nPrices bytes) and every entry at that price reuses them. Each
  * entry's total accumulates customer by customer with the exhaustive kernel's arithmetic
  * (S (Π(p, 0) + r L), r L formed as it forms it), so it equals that kernel's total at that lead
- * value bit for bit. nEntries even (pad by repeating an entry).
+ * value bit for bit. nEntries even (pad by repeating an entry). Only the first nShare distinct
+ * prices (even) get S; entries at the others need only Π(p, 0) (S is NaN there), which
+ * costs one exponential instead of two and a logarithm.
  */
 export function priceTotalsAt(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, nPrices: i32, entryPricePtr: usize, leadValuesPtr: usize, nEntries: i32, sigma: f64, totalsPtr: usize, scratchPtr: usize,
+  nShare: i32,
 ): void {
   if (n <= 0) return; // a group without entries
-  assert(nPrices > 0 && (nPrices & 1) == 0 && nEntries > 0 && (nEntries & 1) == 0);
+  assert(nPrices > 0 && (nPrices & 1) == 0 && nEntries > 0 && (nEntries & 1) == 0 && nShare >= 0 && nShare <= nPrices && (nShare & 1) == 0);
+  const notANumber = f64x2.splat(NaN);
   const sigmaV = f64x2.splat(sigma);
   const totalsS = totalsPtr + (<usize>nEntries << 3);
   const totalsP = totalsS + (<usize>nEntries << 3);
@@ -546,11 +550,20 @@ export function priceTotalsAt(
     const shareCost = f64x2.splat(load<f64>(shareCostPtr + off));
     const referrals = f64x2.splat(load<f64>(referralsPtr + off));
     const mc = f64x2.splat(load<f64>(marginalCostPtr + off));
-    for (let d = 0; d < nPrices; d += 2) {
+    for (let d = 0; d < nShare; d += 2) {
       const pOff = <usize>d << 3;
       evaluatePairShare(v128.load(pricesPtr + pOff), v, alpha, shareCost, mc, sigmaV);
       v128.store(shareRow + pOff, pairShare);
       v128.store(profitNSRow + pOff, pairProfitNS);
+    }
+    for (let d = nShare; d < nPrices; d += 2) {
+      const pOff = <usize>d << 3;
+      // as evaluatePair's Π(p, 0)
+      const price = v128.load(pricesPtr + pOff);
+      const u = f64x2.sub(v, f64x2.mul(alpha, price));
+      const demand = logisticVec(u, expVec(f64x2.neg(f64x2.abs(u))));
+      v128.store(shareRow + pOff, notANumber);
+      v128.store(profitNSRow + pOff, f64x2.mul(demand, f64x2.sub(price, mc)));
     }
     for (let j = 0; j < nEntries; j += 2) {
       const eOff = <usize>j << 3;

@@ -616,18 +616,21 @@ export function bestCandidate(candidates: readonly number[], totals: ArrayLike<n
 /** priceTotalsAt over every shard with its group's (price index, lead value) entries; reduced per group in shard order. */
 async function totalsAtEntries(
   engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[],
-  entries: readonly (readonly { price: number; lead: number }[])[], options: Pick<GridOptions, 'prices' | 'sigma'>,
+  entries: readonly (readonly { price: number; lead: number; profitOnly?: boolean }[])[], options: Pick<GridOptions, 'prices' | 'sigma'>,
   columns: Columns,
 ): Promise<PriceTotals[]> {
   const groupOf = shardGroups(shards, groupStarts);
   // Per group: its distinct prices (even count: the last repeated), each entry's index among them
   // and its lead value (entries even: the last repeated). The kernel evaluates a customer once per
-  // distinct price, whatever the number of lead values at it.
+  // distinct price, whatever the number of lead values at it; S only at the leading nShare prices
+  // (those of entries that are not profitOnly).
+  const evenList = (xs: number[]) => (xs.length % 2 === 1 ? [...xs, xs[xs.length - 1]] : xs);
   const layouts = entries.map((list) => {
-    const distinct = [...new Set(list.map((e) => e.price))].sort((x, y) => x - y);
-    if (distinct.length % 2 === 1) distinct.push(distinct[distinct.length - 1]);
+    const withShare = new Set(list.filter((e) => !e.profitOnly).map((e) => e.price));
+    const share = evenList([...withShare].sort((x, y) => x - y));
+    const distinct = [...share, ...evenList([...new Set(list.map((e) => e.price))].filter((j) => !withShare.has(j)).sort((x, y) => x - y))];
     const padded = list.length % 2 === 1 ? [...list, list[list.length - 1]] : [...list];
-    return { distinct, entryPrice: padded.map((e) => distinct.indexOf(e.price)), leads: padded.map((e) => e.lead) };
+    return { distinct, nShare: share.length, entryPrice: padded.map((e) => distinct.indexOf(e.price)), leads: padded.map((e) => e.lead) };
   });
   const counts = layouts.map((l) => l.leads.length);
   const priceBlocks = layouts.map((l) => (l.distinct.length > 0 ? arena.copyF64(l.distinct.map((j) => options.prices[j])) : undefined));
@@ -651,11 +654,11 @@ async function totalsAtEntries(
   arena.viewF64(exact).fill(0);
   await engine.forShards('priceTotalsAt', shards, ({ start, end }, k) => {
     const o8 = start * 8, g = groupOf[k];
-    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, options.sigma, 0, 0]; // n = 0: nothing read or written
+    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, options.sigma, 0, 0, 0]; // n = 0: nothing read or written
     return [
       columns.v.ptr + o8, columns.alpha.ptr + o8, columns.sc.ptr + o8, columns.r.ptr + o8, columns.mc.ptr + o8, end - start,
       priceBlocks[g]!.ptr, layouts[g].distinct.length, entryBlocks[g]!.ptr, leadBlocks[g]!.ptr, counts[g], options.sigma,
-      exact.ptr + shardBase[k] * 8, scratch.ptr + k * 2 * maxDistinct * 8,
+      exact.ptr + shardBase[k] * 8, scratch.ptr + k * 2 * maxDistinct * 8, layouts[g].nShare,
     ];
   }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * layouts[groupOf[k]].distinct.length, 0));
   const view = arena.viewF64(exact);
@@ -685,11 +688,13 @@ function totalsAtCandidates(
  * values in one kernel pass: `runs[k].candidates[g]` are group g's price indices (into
  * `options.prices`) at lead value `runs[k].leadValue`; returns totals[k][g] in that order. Each
  * total is summed shard by shard with the exhaustive kernel's arithmetic and order, so it equals
- * that kernel's total at that lead value bit for bit.
+ * that kernel's total at that lead value bit for bit. A run with `profitOnly` needs only Σ Π(p, 0)
+ * (traditional): at prices that no other run of the group needs, S is not evaluated, so its
+ * broadcasting row is NaN and its personalized-requirement row meaningless.
  */
 export function exactTotalsAtLeads(
   customers: GridCustomers, options: Pick<GridOptions, 'prices' | 'sigma' | 'groupStarts'>,
-  runs: readonly { leadValue: number; candidates: readonly (readonly number[])[] }[], engine: Engine = getDefaultEngine(),
+  runs: readonly { leadValue: number; candidates: readonly (readonly number[])[]; profitOnly?: boolean }[], engine: Engine = getDefaultEngine(),
 ): Promise<PriceTotals[][]> {
   const { n, groupStarts } = validate(customers, { ...options, leadValue: 0 });
   runs.forEach((run, k) => {
@@ -701,7 +706,7 @@ export function exactTotalsAtLeads(
   });
   return engine.exclusive(async (arena) => {
     const columns = copyColumns(arena, customers);
-    const entries = groupStarts.map((_, g) => runs.flatMap((run) => run.candidates[g].map((price) => ({ price, lead: run.leadValue }))));
+    const entries = groupStarts.map((_, g) => runs.flatMap((run) => run.candidates[g].map((price) => ({ price, lead: run.leadValue, profitOnly: run.profitOnly }))));
     const totals = await totalsAtEntries(engine, arena, planShards(n, undefined, groupStarts), groupStarts, entries, options, columns);
     // split each group's entries back into runs
     const at = groupStarts.map(() => 0);

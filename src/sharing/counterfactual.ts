@@ -663,13 +663,12 @@ class BatchPipeline {
  */
 async function exactUniformTotals(
   source: CustomerSource, params: SharingParameters, grid: Grid, options: CounterfactualOptions, engine: Engine,
-  candidates: readonly number[][], gammaCandidates: readonly (readonly number[][])[], onRows?: (rows: number) => void,
-): Promise<{ main: PriceTotals[]; gamma: PriceTotals[][] }> {
+  runs: readonly CandidateRun[], onRows?: (rows: number) => void,
+): Promise<PriceTotals[][]> {
   const zeros = (list: readonly number[]): PriceTotals => ({
     traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
   });
-  const main = candidates.map(zeros);
-  const gammaTotals = gammaCandidates.map((lists) => lists.map(zeros));
+  const totals = runs.map((run) => run.candidates.map(zeros));
   const add = (into: PriceTotals, from: PriceTotals) => {
     addInto(into.traditional, from.traditional);
     addInto(into.broadcasting, from.broadcasting);
@@ -678,19 +677,15 @@ async function exactUniformTotals(
   const blockSize = options.blockSize ?? BLOCK_SIZE;
   const blocker = new MarketBlocker(blockSize);
   const batches = new BatchPool(BATCH_BLOCKS * blockSize);
-  const { prices, sigma, leadValue } = grid;
+  const { prices, sigma } = grid;
   // Batch k's totals are added while the workers run batch k + 1 (as in pass 1), in batch order.
   const pipeline = new BatchPipeline((batchBlocks: Block[]): Promise<() => void> => {
     const batch = batches.concat(batchBlocks);
-    // the main lead value and every γ L in one kernel pass over the batch
-    const runs = [
-      { leadValue, candidates: batchBlocks.map((block) => candidates[block.market]) },
-      ...gammaCandidates.map((lists, g) => ({ leadValue: grid.gamma[g] * leadValue, candidates: batchBlocks.map((block) => lists[block.market]) })),
-    ];
-    return exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, runs, engine).then(([totals, ...byGamma]) => () => {
+    // every run (lead value) in one kernel pass over the batch
+    const blockRuns = runs.map((run) => ({ ...run, candidates: batchBlocks.map((block) => run.candidates[block.market]) }));
+    return exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, blockRuns, engine).then((byRun) => () => {
       batches.release(batch);
-      batchBlocks.forEach((block, k) => add(main[block.market], totals[k]));
-      byGamma.forEach((t, g) => batchBlocks.forEach((block, k) => add(gammaTotals[g][block.market], t[k])));
+      byRun.forEach((t, k) => batchBlocks.forEach((block, b) => add(totals[k][block.market], t[b])));
       batchBlocks.forEach((block) => blocker.recycle(block));
     });
   });
@@ -703,7 +698,14 @@ async function exactUniformTotals(
   }
   await pipeline.submit(blocker.rest());
   await pipeline.finish();
-  return { main, gamma: gammaTotals };
+  return totals;
+}
+
+/** Candidate prices of every market at one lead value; `profitOnly`: only Σ Π(p, 0) is needed. */
+interface CandidateRun {
+  leadValue: number;
+  candidates: readonly (readonly number[])[];
+  profitOnly?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -759,16 +761,28 @@ export async function counterfactual(
   const marketNames = order.map(nameOf);
   // Uniform prices: exact totals at each market's candidate prices (a second read of the data).
   const rowOf = { UNS: 'traditional', US: 'broadcasting', UP: 'personalizedRequirement' } as const;
-  const candidates = markets.map((s) => unionOf(UNIFORM.map((scheme) => candidatePrices(s.screened, rowOf[scheme]))));
+  // UNS needs Π(p, 0) only: its candidates are a run of their own (one exponential per price instead of the share's two and a logarithm)
+  const candidates = {
+    UNS: markets.map((s) => candidatePrices(s.screened, 'traditional')),
+    US: markets.map((s) => candidatePrices(s.screened, 'broadcasting')),
+    UP: markets.map((s) => candidatePrices(s.screened, 'personalizedRequirement')),
+  };
+  const withShare = markets.map((_, m) => unionOf([candidates.US[m], candidates.UP[m]]));
   const gammaCandidates = gamma.map((g) => markets.map((s) => leadCandidatePrices(s.leadScreened, g * leadValue)));
   const later = keep.source(source);
   // progress: pass 1 counts [0, n), this read [n, 2n), pass 2 [2n, 3n)
-  const exact = await exactUniformTotals(later, params, grid, options, engine, candidates, gammaCandidates, (rows) => progress?.update(n + rows));
+  const [exactShare, exactTraditional, ...exactGamma] = await exactUniformTotals(later, params, grid, options, engine, [
+    { leadValue, candidates: withShare },
+    { leadValue, candidates: candidates.UNS, profitOnly: true },
+    ...gammaCandidates.map((lists, g) => ({ leadValue: gamma[g] * leadValue, candidates: lists })),
+  ], (rows) => progress?.update(n + rows));
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
   const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
   const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };
   for (const scheme of UNIFORM) {
-    uniformChoice[scheme] = markets.map((_, m) => bestCandidate(candidates[m], exact.main[m][rowOf[scheme]]));
+    uniformChoice[scheme] = markets.map((_, m) => scheme === 'UNS'
+      ? bestCandidate(candidates.UNS[m], exactTraditional[m].traditional)
+      : bestCandidate(withShare[m], exactShare[m][rowOf[scheme]]));
     uniformIndex[scheme] = Int32Array.from(uniformChoice[scheme], (c) => c.index);
     for (const m of order) sums[scheme] += uniformChoice[scheme][m].total;
   }
@@ -777,7 +791,7 @@ export async function counterfactual(
     sums.PS += markets[m].sumPS;
     sums.PP += markets[m].sumPP;
   }
-  const gammaUSChoice = gamma.map((_, g) => markets.map((_, m) => bestCandidate(gammaCandidates[g][m], exact.gamma[g][m].broadcasting)));
+  const gammaUSChoice = gamma.map((_, g) => markets.map((_, m) => bestCandidate(gammaCandidates[g][m], exactGamma[g][m].broadcasting)));
   const gammaUSIndex = gammaUSChoice.map((choices) => Int32Array.from(choices, (c) => c.index));
   const gammaUS = gamma.map((_, g) => order.reduce((t, m) => t + gammaUSChoice[g][m].total, 0) / n);
   const gammaPP = gamma.map((_, g) => order.reduce((t, m) => t + markets[m].gammaSumPP[g], 0) / n);

@@ -434,4 +434,30 @@ test('exact totals at (price, lead value) entries equal the exhaustive kernel\'s
   }
 });
 
+test('exact totals: a profit-only run gets Σ Π(p, 0) bit for bit, and S only where another run needs it', async () => {
+  const customers = adversarialCustomers(5001, 89);
+  const prices = feasiblePrices();
+  const groupStarts = [0, 2500];
+  const leadValue = 125.742;
+  const runs = [
+    { leadValue, candidates: [[10, 30], [5]] },
+    { leadValue, candidates: [[30, 40, 41], [6, 7]], profitOnly: true },
+  ];
+  await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+    const [withShare, profitOnly] = await exactTotalsAtLeads(customers, { prices, sigma: 18.858, groupStarts }, runs, engine);
+    const full = await priceGridSearch(customers, { prices, sigma: 18.858, leadValue, exhaustive: true, totals: true, groupStarts }, engine);
+    runs[1].candidates.forEach((list, g) => list.forEach((j, e) => {
+      assert.is(profitOnly[g].traditional[e], full.totals![g].traditional[j], `group ${g}, price ${j}`);
+      const shared = runs[0].candidates[g].includes(j);
+      for (const row of ['broadcasting', 'personalizedRequirement'] as const) {
+        if (shared) assert.is(profitOnly[g][row][e], full.totals![g][row][j], `group ${g}, price ${j}, ${row}`);
+        else if (row === 'broadcasting') assert.ok(Number.isNaN(profitOnly[g][row][e]), `group ${g}, price ${j}: S not computed`);
+      }
+    }));
+    runs[0].candidates.forEach((list, g) => list.forEach((j, e) => {
+      for (const row of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) assert.is(withShare[g][row][e], full.totals![g][row][j]);
+    }));
+  });
+});
+
 test.run();
