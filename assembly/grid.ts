@@ -256,9 +256,11 @@ export function priceGridSearchScreened(
           const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, expNegAbs32(u)), shareCost));
           v128.store(anchorShares + (<usize>a << 2), logistic32(z, expNegAbs32(z)));
         }
+        let maxAbsS = zero32;
         for (let b = windowLo; b < windowHi; b++) {
           screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
           maxS = f32x4.pmax(maxS, lastProfitS);
+          maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
         }
         for (let b = 0; b < nBlocks; b++) {
           if (b == windowLo) { b = windowHi - 1; continue; }
@@ -268,9 +270,9 @@ export function priceGridSearchScreened(
           if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
           screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
           maxS = f32x4.pmax(maxS, lastProfitS);
+          maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
         }
-        // bounds S(anchor) (Π(p, 0) + rL) enter the totals too: |value| ≤ max |Π(p, 0)| + |rL|
-        scaleS = scaleNS + abs(leadProfitS);
+        scaleS = <f64>maxLane32(maxAbsS) * 1.001 + 1e-30;
       } else {
       const bestNS32 = f32x4.splat(maxLane32(maxNS));
       let top = 0;
@@ -335,9 +337,12 @@ export function priceGridSearchScreened(
     // Outside the ranges the bounds assume (or if anything overflowed f32), keep every price.
     const keepAll = !(inRange && scaleNS < 1e30 && scaleS < 1e30);
     if (windowedCustomer) {
-      // a bound's error: the product's as for an exact value, plus |w| ≤ errNS where the sign of
-      // w = Π(p, 0) + rL that chose the anchor was wrong
-      addBoundedTotals(screenTotalsPtr, screenNS, screenS, anchorShares, nPrices4, leadProfit, keepAll ? Infinity : errNS, keepAll ? Infinity : errS + errNS, scaleS);
+      // A bound's error is the product's as for an exact value, with |S(anchor) w| ≤ max |Π(p, 0)|
+      // + |rL| as the scale, plus |w| ≤ errNS where the sign of w = Π(p, 0) + rL that chose the
+      // anchor was wrong.
+      const scaleBound = scaleNS + abs(leadProfitS);
+      const errBound = SAFETY * (relS * scaleBound + errNS + 4.0 * ULP32 * abs(leadProfitS)) + errNS;
+      addBoundedTotals(screenTotalsPtr, screenNS, screenS, anchorShares, nPrices4, leadProfit, keepAll ? Infinity : errNS, keepAll || !(scaleBound < 1e30) ? Infinity : errBound, scaleBound);
     } else if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS);
     // Pass 2: re-evaluate the kept prices in f64 (two at a time) in ascending order.
     const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS), shareCostD = f64x2.splat(shareCostS);
