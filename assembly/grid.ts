@@ -200,6 +200,9 @@ export function priceGridSearchScreened(
     for (let k = 0; k < nAnchors4; k++) store<f32>(anchorPrices + (<usize>k << 2), load<f32>(prices32Ptr + (<usize>anchorIndex(min(k, nAnchors - 1), nPrices4) << 2)));
   }
   let windowLo = 0, windowHi = nBlocks, windowed = 0;
+  // a customer whose optima are single survivors, waiting for a partner (see pass 2)
+  let pending: i32 = -1, pendingNS: i32 = 0, pendingS: i32 = 0;
+  let pendingV: f64 = 0, pendingAlpha: f64 = 0, pendingShareCost: f64 = 0, pendingLead: f64 = 0, pendingMc: f64 = 0;
   for (let i = 0; i < n; i++) {
     const off = <usize>i << 3;
     const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
@@ -257,20 +260,25 @@ export function priceGridSearchScreened(
           v128.store(anchorShares + (<usize>a << 2), logistic32(z, expNegAbs32(z)));
         }
         let maxAbsS = zero32;
+        let share = one32;
         for (let b = windowLo; b < windowHi; b++) {
-          screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+          share = screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
           maxS = f32x4.pmax(maxS, lastProfitS);
           maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
         }
+        // above the window, S at the highest price evaluated so far bounds S too (often tighter)
+        let shareBelow = f32x4.splat(f32x4.extract_lane(share, 3));
         for (let b = 0; b < nBlocks; b++) {
           if (b == windowLo) { b = windowHi - 1; continue; }
-          const below = f32x4.splat(load<f32>(anchorShares + (<usize>(b >> 1) << 2)));
+          let below = f32x4.splat(load<f32>(anchorShares + (<usize>(b >> 1) << 2)));
+          if (b >= windowHi) below = f32x4.pmin(below, shareBelow);
           const bound = f32x4.mul(below, f32x4.add(v128.load(screenNS + (<usize>b << 4)), leadProfit));
           const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
           if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
-          screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+          share = screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
           maxS = f32x4.pmax(maxS, lastProfitS);
           maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
+          if (b >= windowHi) shareBelow = f32x4.splat(f32x4.extract_lane(share, 3));
         }
         scaleS = <f64>maxLane32(maxAbsS) * 1.001 + 1e-30;
       } else {
@@ -365,14 +373,24 @@ export function priceGridSearchScreened(
       }
     }
     if (countNS == 1 && countS == 1) {
-      evaluatePair(loadPair(pricesPtr, <usize>firstNS << 3, <usize>firstS << 3), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
-      store<i32>(bestIndexNSPtr + (<usize>i << 2), firstNS);
-      store<f64>(bestProfitNSPtr + off, f64x2.extract_lane(pairProfitNS, 0));
-      store<i32>(bestIndexSPtr + (<usize>i << 2), firstS);
-      store<f64>(bestProfitSPtr + off, f64x2.extract_lane(pairProfitS, 1));
+      if (pending < 0) {
+        // wait for the next such customer: then one evaluation per condition serves both
+        pending = i; pendingNS = firstNS; pendingS = firstS;
+        pendingV = vS; pendingAlpha = alphaS; pendingShareCost = shareCostS; pendingLead = leadProfitS; pendingMc = mcS;
+        continue;
+      }
+      // lane 0: the waiting customer, lane 1: this one (lanes are computed independently: same bits)
+      const v2 = f64x2.replace_lane(f64x2.splat(pendingV), 1, vS), alpha2 = f64x2.replace_lane(f64x2.splat(pendingAlpha), 1, alphaS);
+      const mc2 = f64x2.replace_lane(f64x2.splat(pendingMc), 1, mcS);
+      const profitNS = profitNSPair(loadPair(pricesPtr, <usize>pendingNS << 3, <usize>firstNS << 3), v2, alpha2, mc2);
+      evaluatePair(loadPair(pricesPtr, <usize>pendingS << 3, <usize>firstS << 3), v2, alpha2,
+        f64x2.replace_lane(f64x2.splat(pendingShareCost), 1, shareCostS), f64x2.replace_lane(f64x2.splat(pendingLead), 1, leadProfitS), mc2, sigmaV);
+      storeOptima(pending, pendingNS, f64x2.extract_lane(profitNS, 0), pendingS, f64x2.extract_lane(pairProfitS, 0), bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
+      storeOptima(i, firstNS, f64x2.extract_lane(profitNS, 1), firstS, f64x2.extract_lane(pairProfitS, 1), bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
+      pending = -1;
       continue;
     }
-    let pending: i32 = -1;
+    let pendingPrice: i32 = -1;
     for (let j = 0; j < nPrices4; j += 4) {
       const pOff = <usize>j << 2;
       let mask = keepAll ? 15 : i32x4.bitmask(v128.or(f32x4.ge(v128.load(screenNS + pOff), keepNS), f32x4.ge(v128.load(screenS + pOff), keepS)));
@@ -380,31 +398,34 @@ export function priceGridSearchScreened(
         const lane = ctz(mask);
         mask &= mask - 1;
         const jj = j + lane;
-        if (pending < 0) {
-          pending = jj;
+        if (pendingPrice < 0) {
+          pendingPrice = jj;
           continue;
         }
-        const price = loadPair(pricesPtr, <usize>pending << 3, <usize>jj << 3);
+        const price = loadPair(pricesPtr, <usize>pendingPrice << 3, <usize>jj << 3);
         evaluatePair(price, vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
         const a0 = f64x2.extract_lane(pairProfitNS, 0), a1 = f64x2.extract_lane(pairProfitNS, 1);
         const b0 = f64x2.extract_lane(pairProfitS, 0), b1 = f64x2.extract_lane(pairProfitS, 1);
-        if (a0 > bestNS) { bestNS = a0; bestNSIdx = pending; }
+        if (a0 > bestNS) { bestNS = a0; bestNSIdx = pendingPrice; }
         if (a1 > bestNS) { bestNS = a1; bestNSIdx = jj; }
-        if (b0 > bestS) { bestS = b0; bestSIdx = pending; }
+        if (b0 > bestS) { bestS = b0; bestSIdx = pendingPrice; }
         if (b1 > bestS) { bestS = b1; bestSIdx = jj; }
-        pending = -1;
+        pendingPrice = -1;
       }
     }
-    if (pending >= 0) {
-      evaluatePair(f64x2.splat(load<f64>(pricesPtr + (<usize>pending << 3))), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
+    if (pendingPrice >= 0) {
+      evaluatePair(f64x2.splat(load<f64>(pricesPtr + (<usize>pendingPrice << 3))), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
       const a0 = f64x2.extract_lane(pairProfitNS, 0), b0 = f64x2.extract_lane(pairProfitS, 0);
-      if (a0 > bestNS) { bestNS = a0; bestNSIdx = pending; }
-      if (b0 > bestS) { bestS = b0; bestSIdx = pending; }
+      if (a0 > bestNS) { bestNS = a0; bestNSIdx = pendingPrice; }
+      if (b0 > bestS) { bestS = b0; bestSIdx = pendingPrice; }
     }
-    store<i32>(bestIndexNSPtr + (<usize>i << 2), bestNSIdx);
-    store<f64>(bestProfitNSPtr + off, bestNS);
-    store<i32>(bestIndexSPtr + (<usize>i << 2), bestSIdx);
-    store<f64>(bestProfitSPtr + off, bestS);
+    storeOptima(i, bestNSIdx, bestNS, bestSIdx, bestS, bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
+  }
+  if (pending >= 0) {
+    // the last single-survivor customer had no partner
+    evaluatePair(loadPair(pricesPtr, <usize>pendingNS << 3, <usize>pendingS << 3), f64x2.splat(pendingV), f64x2.splat(pendingAlpha),
+      f64x2.splat(pendingShareCost), f64x2.splat(pendingLead), f64x2.splat(pendingMc), sigmaV);
+    storeOptima(pending, pendingNS, f64x2.extract_lane(pairProfitNS, 0), pendingS, f64x2.extract_lane(pairProfitS, 1), bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
   }
   if (screenTotalsPtr != 0) {
     // 1 where every customer's S row value was exact (not an anchor bound): the window and the anchors
@@ -473,6 +494,25 @@ function addBoundedTotals(totalsPtr: usize, screenNS: usize, screenS: usize, anc
   store<f64>(errors + 8, load<f64>(errors + 8) + errS);
   store<f64>(errors + 16, load<f64>(errors + 16) + max(errNS, errS));
   store<f64>(errors + 24, load<f64>(errors + 24) + scale);
+}
+
+/** Customer i's best price indices and profits under s = 0 and s = 1. */
+// @ts-ignore: decorator
+@inline
+function storeOptima(i: i32, indexNS: i32, profitNS: f64, indexS: i32, profitS: f64, bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize): void {
+  store<i32>(bestIndexNSPtr + (<usize>i << 2), indexNS);
+  store<f64>(bestProfitNSPtr + (<usize>i << 3), profitNS);
+  store<i32>(bestIndexSPtr + (<usize>i << 2), indexS);
+  store<f64>(bestProfitSPtr + (<usize>i << 3), profitS);
+}
+
+/** evaluatePair's Π(p, 0) alone (the same arithmetic, so the same bits). */
+// @ts-ignore: decorator
+@inline
+function profitNSPair(price: v128, v: v128, alpha: v128, mc: v128): v128 {
+  const u = f64x2.sub(v, f64x2.mul(alpha, price));
+  const demand = logisticVec(u, expVec(f64x2.neg(f64x2.abs(u))));
+  return f64x2.mul(demand, f64x2.sub(price, mc));
 }
 
 // Result of screenShare besides the share (wasm globals are per instance, so per thread).
@@ -563,12 +603,8 @@ export function priceTotalsAt(
     }
     for (let d = nShare; d < nPrices; d += 2) {
       const pOff = <usize>d << 3;
-      // as evaluatePair's Π(p, 0)
-      const price = v128.load(pricesPtr + pOff);
-      const u = f64x2.sub(v, f64x2.mul(alpha, price));
-      const demand = logisticVec(u, expVec(f64x2.neg(f64x2.abs(u))));
       v128.store(shareRow + pOff, notANumber);
-      v128.store(profitNSRow + pOff, f64x2.mul(demand, f64x2.sub(price, mc)));
+      v128.store(profitNSRow + pOff, profitNSPair(v128.load(pricesPtr + pOff), v, alpha, mc));
     }
     for (let j = 0; j < nEntries; j += 2) {
       const eOff = <usize>j << 3;
