@@ -145,8 +145,9 @@ function screenErrors(vS: f64, alphaS: f64, shareCostS: f64, mcS: f64, maxAbsPri
 /**
  * Same outputs as priceGridSearch without totals. prices32Ptr holds the grid in f32 padded to
  * nPrices4 (a multiple of 4) by repeating the last price; pricesPtr holds it in f64 padded to
- * nPrices4 as well. scratchPtr: 16 * nPrices4 bytes private to this call (f32 rows: profits for
- * s = 0 and s = 1, u and e^−|u|). maxAbsPrice = max |price|.
+ * nPrices4 as well. scratchPtr: 36 * nPrices4 + 64 bytes private to this call (f32 rows: profits
+ * for s = 0 and s = 1, u and e^−|u|; the anchors' prices and S; partial sums of the totals).
+ * maxAbsPrice = max |price|.
  *
  * Without totals the screen evaluates the share stage (the dearer half) only where Π(p, 1) could
  * be the best: every price gets Π(p, 0) first; then S at the four prices around the best Π(p, 0)
@@ -200,6 +201,10 @@ export function priceGridSearchScreened(
     for (let k = 0; k < nAnchors4; k++) store<f32>(anchorPrices + (<usize>k << 2), load<f32>(prices32Ptr + (<usize>anchorIndex(min(k, nAnchors - 1), nPrices4) << 2)));
   }
   let windowLo = 0, windowHi = nBlocks, windowed = 0;
+  // f32 partial sums of the screened totals (see addScreenTotals)
+  const partialSums = anchorShares + (<usize>(nPrices4 + 8) << 2);
+  let partialCount = 0;
+  if (screenTotalsPtr != 0) memory.fill(partialSums, 0, <usize>(3 * nPrices4) << 2);
   // a customer whose optima are single survivors, waiting for a partner (see pass 2)
   let pending: i32 = -1, pendingNS: i32 = 0, pendingS: i32 = 0;
   let pendingV: f64 = 0, pendingAlpha: f64 = 0, pendingShareCost: f64 = 0, pendingLead: f64 = 0, pendingMc: f64 = 0;
@@ -210,6 +215,8 @@ export function priceGridSearchScreened(
     const leadProfitS = rS * leadValue;
     finiteProbe += inputProbe(vS, alphaS, shareCostS, rS, mcS);
     if (windowing && i == PILOT_CUSTOMERS) {
+      if (partialCount > 0) flushScreenTotals(screenTotalsPtr, partialSums, nPrices4);
+      partialCount = 0;
       // the pilot's totals place the window: the blocks around the best US and UP prices so far
       const bestS = argmaxRow(screenTotalsPtr + (<usize>nPrices4 << 3), nPrices4);
       const bestP = argmaxRow(screenTotalsPtr + (<usize>nPrices4 << 4), nPrices4);
@@ -350,8 +357,12 @@ export function priceGridSearchScreened(
       // anchor was wrong.
       const scaleBound = scaleNS + abs(leadProfitS);
       const errBound = SAFETY * (relS * scaleBound + errNS + 4.0 * ULP32 * abs(leadProfitS)) + errNS;
-      addBoundedTotals(screenTotalsPtr, screenNS, screenS, anchorShares, nPrices4, leadProfit, keepAll ? Infinity : errNS, keepAll || !(scaleBound < 1e30) ? Infinity : errBound, scaleBound);
-    } else if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS);
+      addBoundedTotals(screenTotalsPtr, partialSums, screenNS, screenS, anchorShares, nPrices4, leadProfit, keepAll ? Infinity : errNS, keepAll || !(scaleBound < 1e30) ? Infinity : errBound, scaleBound);
+    } else if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS);
+    if (screenTotalsPtr != 0 && ++partialCount == PARTIAL_SUM_CUSTOMERS) {
+      flushScreenTotals(screenTotalsPtr, partialSums, nPrices4);
+      partialCount = 0;
+    }
     // Pass 2: re-evaluate the kept prices in f64 (two at a time) in ascending order.
     const vD = f64x2.splat(vS), alphaD = f64x2.splat(alphaS), shareCostD = f64x2.splat(shareCostS);
     const leadProfitD = f64x2.splat(leadProfitS), mcD = f64x2.splat(mcS);
@@ -428,6 +439,7 @@ export function priceGridSearchScreened(
     storeOptima(pending, pendingNS, f64x2.extract_lane(pairProfitNS, 0), pendingS, f64x2.extract_lane(pairProfitS, 1), bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
   }
   if (screenTotalsPtr != 0) {
+    if (partialCount > 0) flushScreenTotals(screenTotalsPtr, partialSums, nPrices4);
     // 1 where every customer's S row value was exact (not an anchor bound): the window and the anchors
     const exact = screenTotalsPtr + (<usize>(3 * nPrices4 + 4) << 3);
     for (let j = 0; j < nPrices4; j++) {
@@ -467,12 +479,12 @@ function argmaxRow(rowPtr: usize, n: i32): i32 {
  */
 // @ts-ignore: decorator
 @inline
-function addBoundedTotals(totalsPtr: usize, screenNS: usize, screenS: usize, anchorShares: usize, nPrices4: i32, leadProfit: v128, errNS: f64, errS: f64, scale: f64): void {
-  const rowBytes = <usize>nPrices4 << 3;
+function addBoundedTotals(totalsPtr: usize, accPtr: usize, screenNS: usize, screenS: usize, anchorShares: usize, nPrices4: i32, leadProfit: v128, errNS: f64, errS: f64, scale: f64): void {
+  const rowBytes = <usize>nPrices4 << 2;
   const lanes = i32x4(0, 1, 2, 3);
   const last = i32x4.splat(nPrices4 - 1);
   for (let j = 0; j < nPrices4; j += 4) {
-    const off32 = <usize>j << 2, off64 = <usize>j << 3;
+    const off32 = <usize>j << 2;
     const ns = v128.load(screenNS + off32);
     let sh = v128.load(screenS + off32);
     if (f32x4.extract_lane(sh, 0) == -Infinity) {
@@ -485,15 +497,11 @@ function addBoundedTotals(totalsPtr: usize, screenNS: usize, screenS: usize, anc
       const share = v128.bitselect(above, v128.bitselect(below, above, atBelow), i32x4.eq(index, last));
       sh = f32x4.mul(share, w);
     }
-    accumulate4(totalsPtr + off64, ns);
-    accumulate4(totalsPtr + rowBytes + off64, sh);
-    accumulate4(totalsPtr + 2 * rowBytes + off64, f32x4.pmax(ns, sh));
+    accumulate32(accPtr + off32, ns);
+    accumulate32(accPtr + rowBytes + off32, sh);
+    accumulate32(accPtr + 2 * rowBytes + off32, f32x4.pmax(ns, sh));
   }
-  const errors = totalsPtr + 3 * rowBytes;
-  store<f64>(errors, load<f64>(errors) + errNS);
-  store<f64>(errors + 8, load<f64>(errors + 8) + errS);
-  store<f64>(errors + 16, load<f64>(errors + 16) + max(errNS, errS));
-  store<f64>(errors + 24, load<f64>(errors + 24) + scale);
+  addScreenErrors(totalsPtr + (<usize>(3 * nPrices4) << 3), errNS, errS, scale);
 }
 
 /** Customer i's best price indices and profits under s = 0 and s = 1. */
@@ -532,23 +540,55 @@ function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE:
   return share;
 }
 
-/** Adds one customer's screened profits and error bounds into the shard's totals. */
+/**
+ * Adds one customer's screened profits into the f32 partial sums (3 rows of nPrices4 at accPtr,
+ * flushed into the shard's f64 totals every PARTIAL_SUM_CUSTOMERS customers by flushScreenTotals)
+ * and its error bounds into the totals'. A partial sum of k ≤ PARTIAL_SUM_CUSTOMERS f32 values is
+ * off by at most (k − 1) u Σ|x|, so each customer's bounds grow by PARTIAL_SUM_CUSTOMERS u scale.
+ */
 // @ts-ignore: decorator
 @inline
-function addScreenTotals(totalsPtr: usize, screenNS: usize, screenS: usize, nPrices4: i32, errNS: f64, errS: f64, scale: f64): void {
-  const rowBytes = <usize>nPrices4 << 3;
+function addScreenTotals(totalsPtr: usize, accPtr: usize, screenNS: usize, screenS: usize, nPrices4: i32, errNS: f64, errS: f64, scale: f64): void {
+  const rowBytes = <usize>nPrices4 << 2;
   for (let j = 0; j < nPrices4; j += 4) {
-    const off32 = <usize>j << 2, off64 = <usize>j << 3;
+    const off32 = <usize>j << 2;
     const ns = v128.load(screenNS + off32), sh = v128.load(screenS + off32), best = f32x4.pmax(ns, sh);
-    accumulate4(totalsPtr + off64, ns);
-    accumulate4(totalsPtr + rowBytes + off64, sh);
-    accumulate4(totalsPtr + 2 * rowBytes + off64, best);
+    accumulate32(accPtr + off32, ns);
+    accumulate32(accPtr + rowBytes + off32, sh);
+    accumulate32(accPtr + 2 * rowBytes + off32, best);
   }
-  const errors = totalsPtr + 3 * rowBytes;
-  store<f64>(errors, load<f64>(errors) + errNS);
-  store<f64>(errors + 8, load<f64>(errors + 8) + errS);
-  store<f64>(errors + 16, load<f64>(errors + 16) + max(errNS, errS));
+  addScreenErrors(totalsPtr + (<usize>(3 * nPrices4) << 3), errNS, errS, scale);
+}
+
+/** Customers whose f32 profits are summed in f32 before the sums are added to the f64 totals. */
+// @ts-ignore: decorator
+@inline const PARTIAL_SUM_CUSTOMERS: i32 = 16;
+
+/** row[0..4) += x in f32. */
+// @ts-ignore: decorator
+@inline
+function accumulate32(rowPtr: usize, x: v128): void {
+  v128.store(rowPtr, f32x4.add(v128.load(rowPtr), x));
+}
+
+/** The error sums of the screened totals (see addScreenTotals). */
+// @ts-ignore: decorator
+@inline
+function addScreenErrors(errors: usize, errNS: f64, errS: f64, scale: f64): void {
+  const partial = <f64>PARTIAL_SUM_CUSTOMERS * ULP32 * scale;
+  store<f64>(errors, load<f64>(errors) + errNS + partial);
+  store<f64>(errors + 8, load<f64>(errors + 8) + errS + partial);
+  store<f64>(errors + 16, load<f64>(errors + 16) + max(errNS, errS) + partial);
   store<f64>(errors + 24, load<f64>(errors + 24) + scale); // bounds Σ|Π|, for the f64 summation error
+}
+
+/** Adds the f32 partial sums (3 rows of nPrices4) into the f64 totals and clears them. */
+function flushScreenTotals(totalsPtr: usize, accPtr: usize, nPrices4: i32): void {
+  for (let j = 0; j < 3 * nPrices4; j += 4) {
+    const off32 = <usize>j << 2;
+    accumulate4(totalsPtr + (<usize>j << 3), v128.load(accPtr + off32));
+    v128.store(accPtr + off32, f32x4.splat(0));
+  }
 }
 
 /** row[0..4) += four f32 lanes, in f64. */

@@ -276,8 +276,8 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     let screened: ScreenedTotals[] | undefined;
     if (screening) {
       const { m4, prices, prices32, maxAbsPrice } = screenGrid(arena, options.prices);
-      // per shard: four f32 rows (profits, u, e^−|u|), then the anchors' prices and S (windowed totals)
-      const scratchBytes = m4 * 24 + 64;
+      // per shard: four f32 rows (profits, u, e^−|u|), the anchors' prices and S (windowed totals), f32 partial sums of the totals
+      const scratchBytes = m4 * 36 + 64;
       const scratch = arena.f64(shards.length * scratchBytes / 8);
       const screenRow = 4 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
