@@ -108,9 +108,7 @@ export interface CounterfactualOptions {
   /**
    * Bytes of per-customer primitives (44 per customer; + 8 per covariate with a covariance) kept
    * from the first read so that the later passes do not read and convert the data again (a 20M-row
-   * CSV takes ≈ 1 min per read). Past it the data are read again per pass. Pass 1's kernel batches
-   * (≈ 40 bytes per customer) are kept too while both fit, so that the exact totals need not cut
-   * the customers into blocks again. Default 2 GiB; 0 never keeps.
+   * CSV takes ≈ 1 min per read). Past it the data are read again per pass. Default 2 GiB; 0 never keeps.
    */
   keepBytes?: number;
   /** Updated with customers done over the three reads (pass 1, exact totals, pass 2): total 3 × customers. */
@@ -327,15 +325,11 @@ function chunkPrimitives(params: SharingParameters, chunk: CustomerChunk, market
 /**
  * The first read's chunks with their primitives, kept for the later passes while they fit in a
  * byte budget (the first chunk past it drops them all: the later passes then read the source).
- * Chunks from a source that gives primitives directly are references to its own arrays. Pass 1's
- * kernel batches (its customers cut into market blocks) are kept too while both fit, so that the
- * exact totals run on them without cutting blocks again; past the budget they go first.
+ * Chunks from a source that gives primitives directly are references to its own arrays.
  */
 class KeptChunks {
   private kept: CustomerChunk[] | undefined = [];
   private bytes = 0;
-  private batches: KeptBatch[] | undefined = [];
-  private batchBytes = 0;
   constructor(private readonly limit: number, private readonly withCovariates: boolean) {}
 
   add(chunk: CustomerChunk, primitives: Primitives): void {
@@ -343,35 +337,11 @@ class KeptChunks {
     const n = chunk.market.length;
     const covariates = this.withCovariates ? chunk.covariates : undefined;
     this.bytes += chunk.primitives ? 0 : n * (4 + 8 + 32 + 8 * (covariates?.length ?? 0));
-    if (this.bytes + this.batchBytes > this.limit) this.dropBatches();
     if (this.bytes > this.limit) {
       this.kept = undefined;
       return;
     }
     this.kept.push({ market: chunk.market, marginalCost: chunk.marginalCost, primitives, covariates });
-  }
-
-  /** Keeps a batch of pass 1 (its blocks' markets in order); false when it does not fit (the caller then reuses it). */
-  addBatch(batch: Batch, markets: number[]): boolean {
-    if (!this.batches || !this.kept) return false;
-    const bytes = batch.storage.reduce((sum, a) => sum + a.byteLength, 0);
-    if (this.bytes + this.batchBytes + bytes > this.limit) {
-      this.dropBatches();
-      return false;
-    }
-    this.batches.push({ batch, markets });
-    this.batchBytes += bytes;
-    return true;
-  }
-
-  /** Pass 1's batches in order, when every one of them was kept. */
-  keptBatches(): readonly KeptBatch[] | undefined {
-    return this.kept ? this.batches : undefined;
-  }
-
-  private dropBatches(): void {
-    this.batches = undefined;
-    this.batchBytes = 0;
   }
 
   /** The kept chunks as a source, or the original source when they did not fit. */
@@ -506,7 +476,7 @@ class FirstPass {
   readonly blocker: MarketBlocker;
   private readonly batches: BatchPool;
 
-  constructor(private readonly grid: Grid, sigma: number, private readonly options: CounterfactualOptions, private readonly keep?: KeptChunks) {
+  constructor(private readonly grid: Grid, sigma: number, private readonly options: CounterfactualOptions) {
     const blockSize = options.blockSize ?? BLOCK_SIZE;
     if (!Number.isInteger(blockSize) || blockSize < 1) throw badInput(`block size must be a positive integer, got ${blockSize}`);
     this.blocker = new MarketBlocker(blockSize);
@@ -560,7 +530,7 @@ class FirstPass {
     const leadValues = gamma.length === 0 ? undefined : gamma.map((g) => g * leadValue);
     const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, leadSumsOnly: leadValues !== undefined, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
     return search.then((result) => () => {
-      if (!this.keep?.addBatch(batch, blocks.map((block) => block.market))) this.batches.release(batch);
+      this.batches.release(batch);
       blocks.forEach((block, b) => {
         this.accumulate(block, batch.starts[b], result, b, result.leads);
         this.blocker.recycle(block);
@@ -611,12 +581,6 @@ class FirstPass {
 
 function addInto(target: Float64Array, source: Float64Array): void {
   for (let j = 0; j < target.length; j++) target[j] += source[j];
-}
-
-/** A kernel batch of pass 1 and the market of each of its blocks. */
-interface KeptBatch {
-  batch: Batch;
-  markets: number[];
 }
 
 interface Batch {
@@ -699,7 +663,7 @@ class BatchPipeline {
  */
 async function exactUniformTotals(
   source: CustomerSource, params: SharingParameters, grid: Grid, options: CounterfactualOptions, engine: Engine,
-  runs: readonly CandidateRun[], keptBatches: readonly KeptBatch[] | undefined, onRows?: (rows: number) => void,
+  runs: readonly CandidateRun[], onRows?: (rows: number) => void,
 ): Promise<PriceTotals[][]> {
   const zeros = (list: readonly number[]): PriceTotals => ({
     traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
@@ -714,34 +678,14 @@ async function exactUniformTotals(
   const blocker = new MarketBlocker(blockSize);
   const batches = new BatchPool(BATCH_BLOCKS * blockSize);
   const { prices, sigma } = grid;
-  // every run (lead value) in one kernel pass over a batch; its blocks' totals added per market in order
-  const totalsOf = (batch: Batch, markets: readonly number[]) => {
-    const blockRuns = runs.map((run) => ({ ...run, candidates: markets.map((m) => run.candidates[m]) }));
-    return exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, blockRuns, engine).then((byRun) => () => {
-      byRun.forEach((t, k) => markets.forEach((m, b) => add(totals[k][m], t[b])));
-    });
-  };
-  if (keptBatches) {
-    // pass 1's batches, kept: the same blocks in the same order; the next batch's job starts before this one's totals are added
-    let rows = 0;
-    let previous: Promise<() => void> | undefined;
-    for (const { batch, markets } of keptBatches) {
-      const next = totalsOf(batch, markets);
-      next.catch(() => undefined); // awaited below
-      if (previous) (await previous)();
-      previous = next;
-      rows += batch.customers.baselineUtility.length;
-      onRows?.(rows);
-    }
-    if (previous) (await previous)();
-    return totals;
-  }
   // Batch k's totals are added while the workers run batch k + 1 (as in pass 1), in batch order.
   const pipeline = new BatchPipeline((batchBlocks: Block[]): Promise<() => void> => {
     const batch = batches.concat(batchBlocks);
-    return totalsOf(batch, batchBlocks.map((block) => block.market)).then((addTotals) => () => {
+    // every run (lead value) in one kernel pass over the batch
+    const blockRuns = runs.map((run) => ({ ...run, candidates: batchBlocks.map((block) => run.candidates[block.market]) }));
+    return exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, blockRuns, engine).then((byRun) => () => {
       batches.release(batch);
-      addTotals();
+      byRun.forEach((t, k) => batchBlocks.forEach((block, b) => add(totals[k][block.market], t[b])));
       batchBlocks.forEach((block) => blocker.recycle(block));
     });
   });
@@ -793,9 +737,9 @@ export async function counterfactual(
   const passes = (options.uniformConditions ?? true) || covariance ? 2 : 1;
 
   // Pass 1: kernel batches of at most BATCH_BLOCKS blocks, pipelined (accumulate batch k while the workers run batch k + 1).
-  const keep = new KeptChunks(options.keepBytes ?? DEFAULT_KEEP_BYTES, covariance !== undefined);
-  const first = new FirstPass(grid, params.sigma, options, keep);
+  const first = new FirstPass(grid, params.sigma, options);
   const pipeline = new BatchPipeline((blocks) => first.launch(blocks, engine));
+  const keep = new KeptChunks(options.keepBytes ?? DEFAULT_KEEP_BYTES, covariance !== undefined);
   for await (const chunk of source.chunks()) {
     const p = chunkPrimitives(params, chunk, source.marketNames, first.rows);
     keep.add(chunk, p);
@@ -831,7 +775,7 @@ export async function counterfactual(
     { leadValue, candidates: withShare },
     { leadValue, candidates: candidates.UNS, profitOnly: true },
     ...gammaCandidates.map((lists, g) => ({ leadValue: gamma[g] * leadValue, candidates: lists })),
-  ], keep.keptBatches(), (rows) => progress?.update(n + rows));
+  ], (rows) => progress?.update(n + rows));
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
   const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
   const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };
