@@ -1,5 +1,6 @@
 // How far monotone bounds could prune the uniform-price schemes' share stage (planning data for
-// issue 3's 5 s goal, not a timing). The uniform schemes maximize a market's total Π(p, 1) over
+// issue 3's 5 s goal, not a timing; the kernel's windowed totals, built from it, add a window of
+// exact prices around a pilot's optimum to such anchors). The uniform schemes maximize a market's total Π(p, 1) over
 // the grid, so today every customer's share S_i(p) is evaluated at every price. S falls with the
 // price (α, σ ≥ 0), so evaluating it only at "anchor" prices (every k-th) bounds every other
 // price's total: T(p) ≤ Σ_i S_i(a⁻) max(w_i, 0) + S_i(a⁺) min(w_i, 0), w_i = Π_i(p, 0) + r_i L,
