@@ -377,6 +377,28 @@ for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['ad
 }
 
 
+test('windowed totals on small and odd grids (one to five blocks, the last anchor clipped) give the exhaustive uniform argmax', async () => {
+  const customers = randomCustomers(3001, 101);
+  const groupStarts = [0, 1000, 2200];
+  await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+    for (const size of [1, 3, 4, 5, 8, 9, 13, 17, 20]) {
+      const prices = Array.from({ length: size }, (_, j) => 20 + j * (160 / size));
+      const options: GridOptions = { prices, sigma: 18.858, leadValue: 125.742, groupStarts };
+      const screened = await priceGridSearch(customers, { ...options, uniform: true }, engine);
+      const exhaustive = await priceGridSearch(customers, { ...options, totals: true }, engine);
+      screened.uniform!.forEach((best, g) => {
+        for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+          const row = exhaustive.totals![g][key];
+          let index = 0;
+          for (let j = 1; j < row.length; j++) if (row[j] > row[index]) index = j;
+          assert.is(best[key].index, index, `${size} prices, group ${g} ${key}`);
+          assert.ok(Object.is(best[key].total, row[index]), `${size} prices, group ${g} ${key}: total`);
+        }
+      });
+    }
+  });
+});
+
 test('windowed totals: a pilot unlike the rest of its shard still gives the exhaustive uniform argmax (bounded prices become candidates)', async () => {
   // The first customers of each shard place the window; here they want the highest prices (no
   // referrals) and the rest lower ones, where their referrals make broadcasting pay.
