@@ -357,8 +357,10 @@ export function priceGridSearchScreened(
       // anchor was wrong.
       const scaleBound = scaleNS + abs(leadProfitS);
       const errBound = SAFETY * (relS * scaleBound + errNS + 4.0 * ULP32 * abs(leadProfitS)) + errNS;
-      addBoundedTotals(screenTotalsPtr, partialSums, screenNS, screenS, anchorShares, nPrices4, leadProfit, keepAll ? Infinity : errNS, keepAll || !(scaleBound < 1e30) ? Infinity : errBound, scaleBound);
-    } else if (screenTotalsPtr != 0) addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS);
+      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll || !(scaleBound < 1e30) ? Infinity : errBound, scaleBound, true, anchorShares, leadProfit);
+    } else if (screenTotalsPtr != 0) {
+      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS, false, 0, leadProfit);
+    }
     if (screenTotalsPtr != 0 && ++partialCount == PARTIAL_SUM_CUSTOMERS) {
       flushScreenTotals(screenTotalsPtr, partialSums, nPrices4);
       partialCount = 0;
@@ -472,38 +474,6 @@ function argmaxRow(rowPtr: usize, n: i32): i32 {
   return at;
 }
 
-/**
- * addScreenTotals for a windowed customer: where its S was not evaluated (screenS −∞), the S row
- * holds the upper bound S(a⁻) w for w = Π(p, 0) + rL ≥ 0 and S(a⁺) w for w < 0, a⁻ ≤ p ≤ a⁺ the
- * neighbouring anchors (S falls with p); at an anchor that is S(anchor) w itself.
- */
-// @ts-ignore: decorator
-@inline
-function addBoundedTotals(totalsPtr: usize, accPtr: usize, screenNS: usize, screenS: usize, anchorShares: usize, nPrices4: i32, leadProfit: v128, errNS: f64, errS: f64, scale: f64): void {
-  const rowBytes = <usize>nPrices4 << 2;
-  const lanes = i32x4(0, 1, 2, 3);
-  const last = i32x4.splat(nPrices4 - 1);
-  for (let j = 0; j < nPrices4; j += 4) {
-    const off32 = <usize>j << 2;
-    const ns = v128.load(screenNS + off32);
-    let sh = v128.load(screenS + off32);
-    if (f32x4.extract_lane(sh, 0) == -Infinity) {
-      const k = j >> 3;
-      const below = f32x4.splat(load<f32>(anchorShares + (<usize>k << 2)));
-      const above = f32x4.splat(load<f32>(anchorShares + (<usize>(k + 1) << 2)));
-      const w = f32x4.add(ns, leadProfit);
-      const index = i32x4.add(i32x4.splat(j), lanes);
-      const atBelow = v128.or(f32x4.ge(w, f32x4.splat(0)), i32x4.eq(index, i32x4.splat(k << 3)));
-      const share = v128.bitselect(above, v128.bitselect(below, above, atBelow), i32x4.eq(index, last));
-      sh = f32x4.mul(share, w);
-    }
-    accumulate32(accPtr + off32, ns);
-    accumulate32(accPtr + rowBytes + off32, sh);
-    accumulate32(accPtr + 2 * rowBytes + off32, f32x4.pmax(ns, sh));
-  }
-  addScreenErrors(totalsPtr + (<usize>(3 * nPrices4) << 3), errNS, errS, scale);
-}
-
 /** Customer i's best price indices and profits under s = 0 and s = 1. */
 // @ts-ignore: decorator
 @inline
@@ -545,17 +515,38 @@ function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE:
  * flushed into the shard's f64 totals every PARTIAL_SUM_CUSTOMERS customers by flushScreenTotals)
  * and its error bounds into the totals'. A partial sum of k ≤ PARTIAL_SUM_CUSTOMERS f32 values is
  * off by at most (k − 1) u Σ|x|, so each customer's bounds grow by PARTIAL_SUM_CUSTOMERS u scale.
+ *
+ * bounded (a windowed customer): where its S was not evaluated (screenS −∞), the S row holds the
+ * upper bound S(a⁻) w for w = Π(p, 0) + rL ≥ 0 and S(a⁺) w for w < 0, a⁻ ≤ p ≤ a⁺ the
+ * neighbouring anchors (S falls with p; anchorShares, leadProfit); at an anchor that is
+ * S(anchor) w itself.
  */
 // @ts-ignore: decorator
 @inline
-function addScreenTotals(totalsPtr: usize, accPtr: usize, screenNS: usize, screenS: usize, nPrices4: i32, errNS: f64, errS: f64, scale: f64): void {
+function addScreenTotals(
+  totalsPtr: usize, accPtr: usize, screenNS: usize, screenS: usize, nPrices4: i32, errNS: f64, errS: f64, scale: f64,
+  bounded: bool, anchorShares: usize, leadProfit: v128,
+): void {
   const rowBytes = <usize>nPrices4 << 2;
+  const lanes = i32x4(0, 1, 2, 3);
+  const last = i32x4.splat(nPrices4 - 1);
   for (let j = 0; j < nPrices4; j += 4) {
     const off32 = <usize>j << 2;
-    const ns = v128.load(screenNS + off32), sh = v128.load(screenS + off32), best = f32x4.pmax(ns, sh);
+    const ns = v128.load(screenNS + off32);
+    let sh = v128.load(screenS + off32);
+    if (bounded && f32x4.extract_lane(sh, 0) == -Infinity) {
+      const k = j >> 3;
+      const below = f32x4.splat(load<f32>(anchorShares + (<usize>k << 2)));
+      const above = f32x4.splat(load<f32>(anchorShares + (<usize>(k + 1) << 2)));
+      const w = f32x4.add(ns, leadProfit);
+      const index = i32x4.add(i32x4.splat(j), lanes);
+      const atBelow = v128.or(f32x4.ge(w, f32x4.splat(0)), i32x4.eq(index, i32x4.splat(k << 3)));
+      const share = v128.bitselect(above, v128.bitselect(below, above, atBelow), i32x4.eq(index, last));
+      sh = f32x4.mul(share, w);
+    }
     accumulate32(accPtr + off32, ns);
     accumulate32(accPtr + rowBytes + off32, sh);
-    accumulate32(accPtr + 2 * rowBytes + off32, best);
+    accumulate32(accPtr + 2 * rowBytes + off32, f32x4.pmax(ns, sh));
   }
   addScreenErrors(totalsPtr + (<usize>(3 * nPrices4) << 3), errNS, errS, scale);
 }
