@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import {
   exactTotalsAtLeads, feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, requirementSplit, requirementSplitReference,
   schemeStatsReference,
-  type GridCustomers, type GridOptions,
+  type GridCustomers, type GridOptions, type PriceTotals, type UniformBest,
 } from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
 import { syntheticPopulation } from '../../src/sharing/population.js';
@@ -354,6 +354,17 @@ test('one pass for many lead values equals priceGridSearch at each lead value, b
   }
 });
 
+/** Each uniform choice is the first maximum of the exhaustive totals, with that total bit for bit. */
+function assertExhaustiveChoice(best: UniformBest, totals: PriceTotals, label: string): void {
+  for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+    const row = totals[key];
+    let index = 0;
+    for (let j = 1; j < row.length; j++) if (row[j] > row[index]) index = j;
+    assert.is(best[key].index, index, `${label} ${key}: price index`);
+    assert.ok(Object.is(best[key].total, row[index]), `${label} ${key}: total ${best[key].total} vs ${row[index]}`);
+  }
+}
+
 for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['adversarial', adversarialCustomers(40_000, 53)]] as const) {
   test(`screened uniform-price search equals the exhaustive totals' argmax bit for bit (${label})`, async () => {
     const groupStarts = [0, 17, 20_000, 35_000];
@@ -363,13 +374,7 @@ for (const [label, customers] of [['random', randomCustomers(100_003, 51)], ['ad
       const exhaustive = await priceGridSearch(customers, { ...options, totals: true }, engine);
       assert.is(screened.uniform!.length, groupStarts.length);
       screened.uniform!.forEach((best, g) => {
-        for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
-          const row = exhaustive.totals![g][key];
-          let index = 0;
-          for (let j = 1; j < row.length; j++) if (row[j] > row[index]) index = j;
-          assert.is(best[key].index, index, `group ${g} ${key}: price index`);
-          assert.ok(Object.is(best[key].total, row[index]), `group ${g} ${key}: total ${best[key].total} vs ${row[index]}`);
-        }
+        assertExhaustiveChoice(best, exhaustive.totals![g], `group ${g}`);
         assert.ok(best.candidates.length < feasiblePrices().length || label === 'adversarial', `group ${g}: screen kept every price`);
       });
     });
@@ -387,13 +392,7 @@ test('windowed totals on small and odd grids (one to five blocks, the last ancho
       const screened = await priceGridSearch(customers, { ...options, uniform: true }, engine);
       const exhaustive = await priceGridSearch(customers, { ...options, totals: true }, engine);
       screened.uniform!.forEach((best, g) => {
-        for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
-          const row = exhaustive.totals![g][key];
-          let index = 0;
-          for (let j = 1; j < row.length; j++) if (row[j] > row[index]) index = j;
-          assert.is(best[key].index, index, `${size} prices, group ${g} ${key}`);
-          assert.ok(Object.is(best[key].total, row[index]), `${size} prices, group ${g} ${key}: total`);
-        }
+        assertExhaustiveChoice(best, exhaustive.totals![g], `${size} prices, group ${g}`);
       });
     }
   });
@@ -420,14 +419,8 @@ test('windowed totals: a pilot unlike the rest of its shard still gives the exha
       screened.uniform!.forEach((best, g) => {
         const exact = screened.screenTotals![g].exact;
         assert.ok(exact.some((x) => x === 0), `group ${g}: some prices bounded`);
-        for (const key of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
-          const row = exhaustive.totals![g][key];
-          let index = 0;
-          for (let j = 1; j < row.length; j++) if (row[j] > row[index]) index = j;
-          assert.is(best[key].index, index, `group ${g} ${key}: price index`);
-          assert.ok(Object.is(best[key].total, row[index]), `group ${g} ${key}: total`);
-          if (key === 'broadcasting') assert.is(exact[index], 0, `group ${g}: the US optimum lies outside the pilot's window`);
-        }
+        assertExhaustiveChoice(best, exhaustive.totals![g], `group ${g}`);
+        assert.is(exact[best.broadcasting.index], 0, `group ${g}: the US optimum lies outside the pilot's window`);
       });
     });
   }
