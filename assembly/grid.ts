@@ -446,7 +446,8 @@ export function priceGridSearchScreened(
     const exact = screenTotalsPtr + (<usize>(3 * nPrices4 + 4) << 3);
     for (let j = 0; j < nPrices4; j++) {
       const b = j >> 2;
-      const isExact = windowed == 0 || (b >= windowLo && b < windowHi) || (j & 7) == 0 || j == nPrices4 - 1;
+      const isAnchor = j == anchorIndex(j >> 3, nPrices4) || j == anchorIndex(nAnchors - 1, nPrices4);
+      const isExact = windowed == 0 || (b >= windowLo && b < windowHi) || isAnchor;
       store<f64>(exact + (<usize>j << 3), isExact ? 1.0 : 0.0);
     }
   }
