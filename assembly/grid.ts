@@ -109,34 +109,106 @@ function storeBest(best: v128, bestIdx: v128, indexPtr: usize, profitPtr: usize)
 
 // @ts-ignore: decorator
 @inline const ULP32: f64 = 5.960464477539063e-8; // 2^-24, the unit roundoff of f32
-// Safety factor on the first-order error bounds below (covers their second-order terms and the
-// few roundings not itemized).
+// Relative errors of the f32 functions over their whole domains, from scans of every f32 input
+// (expNegAbs32MaxError 4.43 u on [−87, 0], log1pUnit32MaxError 2.07 u on [e^−87, 1]; the math
+// tests rerun both), rounded up.
 // @ts-ignore: decorator
-@inline const SAFETY: f64 = 4.0;
+@inline const EXP32_ERROR: f64 = 4.5 * ULP32;
+// @ts-ignore: decorator
+@inline const LOG1P32_ERROR: f64 = 2.1 * ULP32;
+// e^−|x| is floored at e^−87 instead of going lower: an absolute error below this.
+// @ts-ignore: decorator
+@inline const EXP32_FLOOR: f64 = 1.8e-38;
+// Slack for the double-precision side: the exhaustive kernel's own values differ from the exact
+// ones by the same analysis with 2^-53 in place of 2^-24 (and the bounds are computed in f64).
+// @ts-ignore: decorator
+@inline const F64_SLACK: f64 = 1.0 + 1e-6;
+
+/** Exported so that the math tests check them against the exhaustive scans. */
+export function exp32RelativeError(): f64 { return EXP32_ERROR; }
+export function log1p32RelativeError(): f64 { return LOG1P32_ERROR; }
 
 // Results of screenErrors (per instance, so per thread).
-let errReach: f64 = 0, errRelNS: f64 = 0, errRelS: f64 = 0, errMarginAbs: f64 = 0;
+let errReach: f64 = 0, errRhoNS: f64 = 0, errRhoS: f64 = 0, errMarginAbs: f64 = 0, errUsable: bool = false;
 
 /**
- * Error bounds of one customer's f32 profits (first order in the unit roundoff u = 2^-24):
- *   inputs and u = v − αp: |δu| ≤ 4u (|v| + |α| pmax + 1) (errReach = |v| + |α| pmax + 1); D and
- *   EU inherit it (|D'| ≤ D); z = σ (EU − SC): |δz| ≤ σ (|δu| + 4u (|EU| + |SC|)) + ...; S
- *   inherits |δz| relative; p − mc: absolute 2u (pmax + |mc|) (errMarginAbs); exp/log/div
- *   roundings: 16u relative; e^−|u| and e^−|z| floored at e^−87 ≈ 1.6e-38: absolute errors far
- *   inside the margin term. errRelNS, errRelS: relative errors of Π(p, 0) and of S.
+ * Error bounds of one customer's f32 profits, from the computed values (every rounding itemized;
+ * u = 2^-24; x32 denotes the f32 value, x the exact one):
+ * - u = v − αp: v, α, p rounded, the product and the difference rounded:
+ *   |δu| ≤ u (2|v| + 4|α| pmax)(1 + 8u).
+ * - log D and log S are 1-Lipschitz in their arguments, so D(u32)/D(u) lies in [e^−|δu|, e^|δu|];
+ *   logistic32 adds (1 + E)(1 + u)² / ((1 − E/2)(1 − u)) − 1 (E: exp32's error; e/(1+e) ≤ 1/2).
+ * - EU = softplus(u): 1-Lipschitz, plus log1p32(e32)'s error ρL ln 2 (log1p(e) ≤ ln 2) and the sum's
+ *   rounding; z = σ (EU − SC) adds the roundings of SC, σ, the difference and the product.
+ * - Π(p, 0) = D (p − mc): relative ρNS of the computed value plus the margin's absolute error
+ *   2u (pmax + |mc|); errRhoNS = ρ/(1 − ρ) ≤ ρ (1 + 2ρ) turns it into a bound relative to the
+ *   computed value, so that the scale is the computed values' largest magnitude.
+ * - Π(p, 1) = S (Π(p, 0) + rL): errRhoS likewise for S and the product (see leadSumError).
+ * e^−|x| floored at e^−87 adds absolute errors below EXP32_FLOOR. errUsable is false when the
+ * first-order terms are too large for these bounds (then every price is kept).
  */
 // @ts-ignore: decorator
 @inline
 function screenErrors(vS: f64, alphaS: f64, shareCostS: f64, mcS: f64, maxAbsPrice: f64, sigma: f64): void {
-  const reach = abs(vS) + abs(alphaS) * maxAbsPrice + 1.0;
-  const du = 4.0 * ULP32 * reach;
-  const dz = abs(sigma) * (du + 4.0 * ULP32 * (reach + 1.0 + abs(shareCostS)));
-  errReach = reach;
-  errRelNS = du + 16.0 * ULP32;
-  errRelS = errRelNS + dz + 16.0 * ULP32;
-  errMarginAbs = 2.0 * ULP32 * (maxAbsPrice + abs(mcS));
+  const U = ULP32;
+  const uMax = abs(vS) + abs(alphaS) * maxAbsPrice; // |u| at any price
+  const du = U * (2.0 * abs(vS) + 4.0 * abs(alphaS) * maxAbsPrice) * (1.0 + 8.0 * U) + 1e-44;
+  const rhoLogistic = (1.0 + EXP32_ERROR) * (1.0 + U) * (1.0 + U) / ((1.0 - 0.5 * EXP32_ERROR) * (1.0 - U)) - 1.0;
+  // e^x − 1 ≤ x + x² for 0 ≤ x ≤ 1
+  const rhoD = (du + du * du) * (1.0 + rhoLogistic) + rhoLogistic;
+  const rhoNS = (1.0 + rhoD) * (1.0 + U) - 1.0;
+  const rhoL = (1.0 + EXP32_ERROR / (1.0 - EXP32_ERROR)) * (1.0 + LOG1P32_ERROR) - 1.0;
+  const ln2 = 0.6931471805599454;
+  const dEU = du + rhoL * ln2 + U * (uMax + du + ln2 * (1.0 + rhoL)) * (1.0 + U) + EXP32_FLOOR;
+  const euMax = uMax + ln2 + dEU;
+  const dw = dEU + U * abs(shareCostS) + U * (euMax + abs(shareCostS)) * (1.0 + U);
+  const dz = abs(sigma) * (dw * (1.0 + 2.0001 * U) + 2.0001 * U * (euMax + abs(shareCostS)));
+  const rhoS = (dz + dz * dz) * (1.0 + rhoLogistic) + rhoLogistic;
+  const rhoS1 = (1.0 + rhoS) * (1.0 + U) - 1.0;
+  errReach = uMax + 1.0;
+  errRhoNS = rhoNS * (1.0 + 2.0 * rhoNS);
+  errRhoS = rhoS1 * (1.0 + 2.0 * rhoS1);
+  errMarginAbs = U * (maxAbsPrice + abs(mcS)) * (2.0 + 2.0 * U) * (1.0 + rhoD) * (1.0 + U) + EXP32_FLOOR * (maxAbsPrice + abs(mcS)) * 1.001 + 1e-44;
+  errUsable = du <= 0.01 && dz <= 0.25;
 }
 
+/** Bound on |Π32(p, 0) − Π(p, 0)| at every price, given the largest computed |Π32(p, 0)|. */
+// @ts-ignore: decorator
+@inline
+function profitNSError(scaleNS: f64): f64 {
+  return (errRhoNS * scaleNS + errMarginAbs) * F64_SLACK;
+}
+
+/**
+ * Bound on |w32 − w| for w = Π(p, 0) + rL (the f32 sum of Π32(p, 0), within errNS, and rL rounded
+ * to f32), given the largest computed |Π32(p, 0)|: the sum's rounding is u |w32|.
+ */
+// @ts-ignore: decorator
+@inline
+function leadSumError(errNS: f64, scaleNS: f64, leadProfit: f64): f64 {
+  const U = ULP32;
+  return (errNS + U * abs(leadProfit) + U * (1.0 + U) * (scaleNS + abs(leadProfit) * (1.0 + U) + errNS)) * F64_SLACK;
+}
+
+/**
+ * Bound on |Π32(p, 1) − Π(p, 1)| (or of an f32 bound S32(q) w32 against S(q) w), given the largest
+ * computed magnitude of those values and scaleW ≥ |w32|: S's and the product's relative error, S ≤ 1
+ * times w's error, and e^−87's floor.
+ */
+// @ts-ignore: decorator
+@inline
+function profitSError(scaleS: f64, errW: f64, scaleW: f64): f64 {
+  return (errRhoS * scaleS + errW + EXP32_FLOOR * scaleW) * F64_SLACK;
+}
+
+/** An f32 keep threshold at most x (the cast rounds to nearest, so step down first). */
+// @ts-ignore: decorator
+@inline
+function thresholdBelow(x: f64): v128 {
+  return f32x4.splat(<f32>(x - 2.0 * ULP32 * abs(x)));
+}
+
+// @ts-ignore: decorator
 @inline function maxLane32(x: v128): f32 {
   const m = f32x4.pmax(x, v128.shuffle<f32>(x, x, 2, 3, 0, 1));
   return max(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1));
@@ -229,8 +301,7 @@ export function priceGridSearchScreened(
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
     screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);
-    const reach = errReach, relNS = errRelNS, relS = errRelS, marginAbs = errMarginAbs;
-    const inRange = reach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
+    const inRange = errUsable && errReach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
     let maxNS = minusInf32, maxS = minusInf32;
     let scaleNS: f64, scaleS: f64;
     const customerRows = rowsOutPtr + <usize>i * (<usize>nPrices4 << 3);
@@ -253,9 +324,11 @@ export function priceGridSearchScreened(
         maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
       }
       scaleNS = <f64>maxLane32(maxAbsNS) * 1.001 + 1e-30;
-      // Margin for skipping a block: the bound's own f32 error plus the best Π(p, 1)'s, both
-      // bounded through |Π(p, 1)| ≤ |Π(p, 0)| + |rL|.
-      const prune = f32x4.splat(<f32>(2.0 * SAFETY * ((relS + 8.0 * ULP32) * (scaleNS + abs(leadProfitS)) + 2.0 * (relNS * scaleNS + marginAbs) + 8.0 * ULP32 * abs(leadProfitS))));
+      // Margin for skipping a block: the bound's own f32 error plus the best Π(p, 1)'s, both with
+      // |S w32| ≤ |w32| ≤ max |Π32(p, 0)| + |rL| as the scale, and the threshold's f32 rounding.
+      const scaleW = (scaleNS + abs(leadProfitS)) * (1.0 + 4.0 * ULP32);
+      const errW = leadSumError(profitNSError(scaleNS), scaleNS, leadProfitS);
+      const prune = f32x4.splat(<f32>(2.0 * (profitSError(scaleW, errW, scaleW) + ULP32 * scaleW) * F64_SLACK));
       if (windowedCustomer) {
         windowed++;
         // S at the anchors, exactly in the window, and elsewhere where the anchor below does not
@@ -324,14 +397,8 @@ export function priceGridSearchScreened(
       let maxAbs = zero32;
       for (let j = 0; j < nPrices4; j += 4) {
         const pOff = <usize>j << 2;
-        const price = v128.load(prices32Ptr + pOff);
-        const u = f32x4.sub(v, f32x4.mul(alpha, price));
-        const e = expNegAbs32(u);
-        const demand = logistic32(u, e);
-        const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
-        const share = logistic32(z, expNegAbs32(z));
-        const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
-        const profitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
+        const share = screenPrices(v128.load(prices32Ptr + pOff), v, alpha, shareCost, leadProfit, mc, sigma32);
+        const profitNS = blockProfitNS, profitS = blockProfitS;
         v128.store(screenNS + pOff, profitNS);
         v128.store(screenS + pOff, profitS);
         if (rowsOutPtr != 0) {
@@ -345,19 +412,19 @@ export function priceGridSearchScreened(
       scaleNS = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
       scaleS = scaleNS;
     }
-    const errNS = SAFETY * (relNS * scaleNS + marginAbs);
-    const errS = SAFETY * (relS * scaleS + errNS + 4.0 * ULP32 * abs(leadProfitS));
-    const keepNS = f32x4.splat(<f32>(<f64>maxLane32(maxNS) - 2.0 * errNS));
-    const keepS = f32x4.splat(<f32>(<f64>maxLane32(maxS) - 2.0 * errS));
+    const errNS = profitNSError(scaleNS);
+    const scaleW = (scaleNS + abs(leadProfitS)) * (1.0 + 4.0 * ULP32);
+    const errW = leadSumError(errNS, scaleNS, leadProfitS);
+    const errS = profitSError(scaleS, errW, scaleW);
+    const keepNS = thresholdBelow(<f64>maxLane32(maxNS) - 2.0 * errNS);
+    const keepS = thresholdBelow(<f64>maxLane32(maxS) - 2.0 * errS);
     // Outside the ranges the bounds assume (or if anything overflowed f32), keep every price.
     const keepAll = !(inRange && scaleNS < 1e30 && scaleS < 1e30);
     if (windowedCustomer) {
-      // A bound's error is the product's as for an exact value, with |S(anchor) w| ≤ max |Π(p, 0)|
-      // + |rL| as the scale, plus |w| ≤ errNS where the sign of w = Π(p, 0) + rL that chose the
-      // anchor was wrong.
-      const scaleBound = scaleNS + abs(leadProfitS);
-      const errBound = SAFETY * (relS * scaleBound + errNS + 4.0 * ULP32 * abs(leadProfitS)) + errNS;
-      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll || !(scaleBound < 1e30) ? Infinity : errBound, scaleBound, true, anchorShares, leadProfit);
+      // A bound's error is the product's as for an exact value, with |S(anchor) w32| ≤ |w32| as the
+      // scale, plus |w| ≤ errW where the sign of w = Π(p, 0) + rL that chose the anchor was wrong.
+      const errBound = profitSError(scaleW, errW, scaleW) + errW;
+      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll || !(scaleW < 1e30) ? Infinity : errBound, scaleW, true, anchorShares, leadProfit);
     } else if (screenTotalsPtr != 0) {
       addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS, false, 0, leadProfit);
     }
@@ -473,6 +540,62 @@ function argmaxRow(rowPtr: usize, n: i32): i32 {
     if (x > best) { best = x; at = j; }
   }
   return at;
+}
+
+// Results of screenPrices besides the share (per instance, so per thread).
+let blockProfitNS: v128 = f32x4.splat(0), blockProfitS: v128 = f32x4.splat(0);
+
+/** The screen's f32 Π(p, 0) and Π(p, 1) at four prices (into blockProfitNS, blockProfitS); returns S. */
+// @ts-ignore: decorator
+@inline
+function screenPrices(price: v128, v: v128, alpha: v128, shareCost: v128, leadProfit: v128, mc: v128, sigma32: v128): v128 {
+  const u = f32x4.sub(v, f32x4.mul(alpha, price));
+  const e = expNegAbs32(u);
+  const demand = logistic32(u, e);
+  const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
+  const share = logistic32(z, expNegAbs32(z));
+  const profitNS = f32x4.mul(demand, f32x4.sub(price, mc));
+  blockProfitNS = profitNS;
+  blockProfitS = f32x4.mul(share, f32x4.add(profitNS, leadProfit));
+  return share;
+}
+
+/**
+ * For the tests of the screen's error analysis: each customer's f32 Π(p, 0) and Π(p, 1) at every
+ * price (the screen's arithmetic, into rowsPtr: 2 nPrices4 f32 per customer) and the bounds on
+ * their errors that the screen's keep rule uses when it screens every price (boundsPtr: errNS and
+ * errS, f64 per customer; +∞ where the screen keeps every price instead).
+ */
+export function screenErrorCheck(
+  vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
+  prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64, leadValue: f64, rowsPtr: usize, boundsPtr: usize,
+): void {
+  const sigma32 = f32x4.splat(<f32>sigma);
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 3;
+    const vS = load<f64>(vPtr + off), alphaS = load<f64>(alphaPtr + off), shareCostS = load<f64>(shareCostPtr + off);
+    const leadProfitS = load<f64>(referralsPtr + off) * leadValue, mcS = load<f64>(marginalCostPtr + off);
+    const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
+    const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
+    const rowNS = rowsPtr + <usize>i * (<usize>nPrices4 << 3), rowS = rowNS + (<usize>nPrices4 << 2);
+    let maxAbs = f32x4.splat(0);
+    for (let j = 0; j < nPrices4; j += 4) {
+      const pOff = <usize>j << 2;
+      screenPrices(v128.load(prices32Ptr + pOff), v, alpha, shareCost, leadProfit, mc, sigma32);
+      v128.store(rowNS + pOff, blockProfitNS);
+      v128.store(rowS + pOff, blockProfitS);
+      maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(blockProfitNS), f32x4.abs(blockProfitS)));
+    }
+    screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);
+    const inRange = errUsable && errReach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
+    // as the screen's full branch: one scale for both conditions
+    const scale = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
+    const errNS = profitNSError(scale);
+    const errS = profitSError(scale, leadSumError(errNS, scale, leadProfitS), (scale + abs(leadProfitS)) * (1.0 + 4.0 * ULP32));
+    const keepAll = !(inRange && scale < 1e30);
+    store<f64>(boundsPtr + (<usize>i << 4), keepAll ? Infinity : errNS);
+    store<f64>(boundsPtr + (<usize>i << 4) + 8, keepAll ? Infinity : errS);
+  }
 }
 
 /** Customer i's best price indices and profits under s = 0 and s = 1. */
@@ -737,12 +860,13 @@ export function priceGridSearchLeads(
     }
     // screenErrors, with |S Π(p, 0)| ≤ max |Π(p, 0)| and the lead term S r L_g bounded relative to |r L_g|
     screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);
-    const reach = errReach, relNS = errRelNS, relS = errRelS, marginAbs = errMarginAbs;
+
     const scaleNS = <f64>maxLane32(maxAbsNS) * 1.001 + 1e-30;
-    const errNS = SAFETY * (relNS * scaleNS + marginAbs);
-    const errA = SAFETY * (relS * scaleNS + errNS);
-    const errB = SAFETY * (relS + 8.0 * ULP32) * abs(rS);
-    const inRange = reach < 1e4 && abs(shareCostS) < 1e30 && abs(rS) < 1e30 && abs(mcS) < 1e30 && scaleNS < 1e30;
+    // A32 = S32 Π32(p, 0) (|A32| ≤ |Π32(p, 0)|, S ≤ 1) and B32 = S32 r32 (r rounded to f32)
+    const errNS = profitNSError(scaleNS);
+    const errA = profitSError(scaleNS, errNS, scaleNS);
+    const errB = (errRhoS * abs(rS) * (1.0 + 2.0 * ULP32) + ULP32 * abs(rS) + EXP32_FLOOR * abs(rS)) * F64_SLACK;
+    const inRange = errUsable && errReach < 1e4 && abs(shareCostS) < 1e30 && abs(rS) < 1e30 && abs(mcS) < 1e30 && scaleNS < 1e30;
     if (totalsPtr != 0) {
       for (let j = 0; j < nPrices4; j += 4) {
         const off32 = <usize>j << 2, off64 = <usize>j << 3;
@@ -780,9 +904,10 @@ export function priceGridSearchLeads(
         maxAbs = f32x4.pmax(maxAbs, f32x4.abs(value));
       }
       const scaleS = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
-      const errS = SAFETY * (relS * scaleS + errNS + 8.0 * ULP32 * abs(leadProfitS));
+      // value = A32 + S32 (rL)32: A's error, the lead term's as B's, and the sum's rounding u |value|
+      const errS = (errA + (errRhoS * (1.0 + ULP32) + ULP32 + EXP32_FLOOR) * abs(leadProfitS) + ULP32 * scaleS) * F64_SLACK;
       const keepAll = !(inRange && scaleS < 1e30 && abs(leadProfitS) < 1e30);
-      const keep = f32x4.splat(<f32>(<f64>maxLane32(best32) - 2.0 * errS));
+      const keep = thresholdBelow(<f64>maxLane32(best32) - 2.0 * errS);
       let best: f64 = -Infinity;
       let bestIdx: i32 = 0;
       for (let j = 0; j < limit; j += 4) {

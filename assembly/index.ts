@@ -1,9 +1,9 @@
 // The promopt kernel module: every kernel family re-exported from one wasm binary.
 export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
-export { priceGridSearch, priceGridSearchLeads, priceGridSearchScreened, priceTotalsAt } from "./grid";
+export { priceGridSearch, priceGridSearchLeads, priceGridSearchScreened, priceTotalsAt, exp32RelativeError, log1p32RelativeError, screenErrorCheck } from "./grid";
 export { requirementSplit, schemeStats, schemeStatsWidth } from "./schemes";
-export { exp32Array, expNegAbs32Array, log1pUnit32Array } from "./math32";
+export { exp32Array, expNegAbs32Array, log1pUnit32Array, expNegAbs32MaxError, log1pUnit32MaxError } from "./math32";
 export * from "./gbm";
 export * from "./glm";
 export * from "./moments";

@@ -1,8 +1,11 @@
 // Single-precision (f32x4) exp and log1p for screening passes whose results are re-checked in
-// double precision. Accuracy (test/kernels/math.test.ts): exp32 relative error <= 4e-7 on
-// [-87, 88] (degree-6 Taylor on |r| <= ln2/2, truncation 1.2e-7), flush to 0 below -87
-// (expNegAbs32: e^-|x| floored at e^-87 instead);
-// log1p32 on [0, 1] relative error <= 4e-7 (fdlibm logf core, 4 coefficients).
+// double precision. Accuracy, over every f32 input of the domains the screen uses (exhaustive
+// scans below, rerun by test/kernels/math.test.ts): expNegAbs32 relative error <= 4.43 u
+// (u = 2^-24, 2.64e-7) on [-87, 0] (degree-6 Taylor on |r| <= ln2/2, truncation 1.2e-7), floored
+// at e^-87 below; log1pUnit32 <= 2.07 u (1.24e-7) on [e^-87, 1] (fdlibm logf core, 4 coefficients).
+// exp32 flushes to 0 below -87.
+
+import { expVec, log1pUnitVec } from "./math";
 
 const VEC32: usize = memory.data<f32>([
   -87.0, -87.0, -87.0, -87.0,
@@ -155,4 +158,52 @@ export function expNegAbs32Array(xPtr: usize, n: i32, outPtr: usize): void {
 
 export function log1pUnit32Array(tPtr: usize, n: i32, outPtr: usize): void {
   for (let i = 0; i < n; i += 4) v128.store(outPtr + (<usize>i << 2), log1pUnit32(v128.load(tPtr + (<usize>i << 2))));
+}
+
+/**
+ * Largest relative error of expNegAbs32(x) against the f64 exp (itself within 2.3e-16) over every
+ * f32 x = −m whose magnitude's bits m lie in [fromBits, toBits) — all of [−87, 0], the domain
+ * left after the clamp, is bits [0, 0x42AE0001). Sharded by the host; the screen's error bounds
+ * use the maximum over the whole domain (test/kernels/math.test.ts).
+ */
+export function expNegAbs32MaxError(fromBits: u32, toBits: u32): f64 {
+  let worst = f64x2.splat(0);
+  const step = i32x4(0, 1, 2, 3);
+  const sign = i32x4.splat(0x80000000);
+  for (let m = fromBits; m < toBits; m += 4) {
+    const bits = i32x4.add(i32x4.splat(m), step);
+    // lanes past toBits repeat the first lane
+    const x = v128.or(v128.bitselect(bits, i32x4.splat(m), i32x4.lt_u(bits, i32x4.splat(toBits))), sign);
+    const y = expNegAbs32(x);
+    worst = f64x2.pmax(worst, relativeErrorPair(f64x2.promote_low_f32x4(y), expVec(f64x2.promote_low_f32x4(x))));
+    const hiX = v128.shuffle<f32>(x, x, 2, 3, 2, 3), hiY = v128.shuffle<f32>(y, y, 2, 3, 2, 3);
+    worst = f64x2.pmax(worst, relativeErrorPair(f64x2.promote_low_f32x4(hiY), expVec(f64x2.promote_low_f32x4(hiX))));
+  }
+  return max(f64x2.extract_lane(worst, 0), f64x2.extract_lane(worst, 1));
+}
+
+/**
+ * Largest relative error of log1pUnit32(t) against the f64 log1p (itself within 4e-16) over every
+ * f32 t > 0 whose bits lie in [fromBits, toBits): the screen applies it to e^−|x| ∈ [e^−87, 1].
+ */
+export function log1pUnit32MaxError(fromBits: u32, toBits: u32): f64 {
+  let worst = f64x2.splat(0);
+  const step = i32x4(0, 1, 2, 3);
+  for (let m = fromBits; m < toBits; m += 4) {
+    const bits = i32x4.add(i32x4.splat(m), step);
+    const t = v128.bitselect(bits, i32x4.splat(m), i32x4.lt_u(bits, i32x4.splat(toBits)));
+    const y = log1pUnit32(t);
+    worst = f64x2.pmax(worst, relativeErrorPair(f64x2.promote_low_f32x4(y), log1pUnitVec(f64x2.promote_low_f32x4(t))));
+    const hiT = v128.shuffle<f32>(t, t, 2, 3, 2, 3), hiY = v128.shuffle<f32>(y, y, 2, 3, 2, 3);
+    worst = f64x2.pmax(worst, relativeErrorPair(f64x2.promote_low_f32x4(hiY), log1pUnitVec(f64x2.promote_low_f32x4(hiT))));
+  }
+  return max(f64x2.extract_lane(worst, 0), f64x2.extract_lane(worst, 1));
+}
+
+// @ts-ignore: decorator
+@inline
+function relativeErrorPair(approx: v128, exact: v128): v128 {
+  // NaN (e.g. 0/0) compares false in pmax, so mark it as +∞ instead of losing it
+  const err = f64x2.div(f64x2.abs(f64x2.sub(approx, exact)), f64x2.abs(exact));
+  return v128.bitselect(err, f64x2.splat(Infinity), f64x2.eq(err, err));
 }

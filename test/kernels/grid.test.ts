@@ -6,8 +6,10 @@ import {
   type GridCustomers, type GridOptions, type PriceTotals, type UniformBest,
 } from '../../src/kernels/grid.js';
 import { assertClose, randomCustomers, uniformArray, withEngine } from '../helpers.js';
+import { logistic, softplus } from '../../src/kernels/math.js';
 import { syntheticPopulation } from '../../src/sharing/population.js';
 import { planShards } from '../../src/parallel/engine.js';
+import { Arena, KernelRuntime } from '../../src/kernels/runtime.js';
 
 test('feasible prices: 56 integers up to 188 ending in 5, 8 or 9', () => {
   const prices = feasiblePrices();
@@ -210,6 +212,129 @@ for (const [label, customers] of [['random', randomCustomers(200_003, 41)], ['ad
     });
   }
 }
+
+/**
+ * Customers whose two best prices tie in exact arithmetic, then moved off the tie by relative
+ * amounts from 1e-15 (far inside f32 noise) to 1e-5 (outside it): Π(p, 0) ties between adjacent
+ * prices by the baseline utility (bisection), Π(p, 1) ties at the top by r (Π(p, 1) is linear in r).
+ * The screen's error bounds are what keeps both prices here, so they must hold to the last term.
+ */
+function nearTieCustomers(n: number, seed: number, prices: readonly number[], sigma: number, leadValue: number): GridCustomers {
+  const c = randomCustomers(n, seed);
+  const v = Float64Array.from(c.baselineUtility), alpha = Float64Array.from(c.priceSensitivity);
+  const sc = Float64Array.from(c.shareCost), r = Float64Array.from(c.expectedReferrals), mc = Float64Array.from(c.marginalCost);
+  const pick = uniformArray(n, 0, 1, seed, 9);
+  const offsets = [0, 1e-15, -1e-15, 1e-12, -1e-12, 1e-9, -1e-9, 1e-7, -1e-7, 3e-7, -3e-7, 1e-6, -1e-6, 1e-5, -1e-5];
+  const demand = (vi: number, ai: number, p: number) => logistic(vi - ai * p);
+  const share = (vi: number, ai: number, sci: number, p: number) => logistic(sigma * (softplus(vi - ai * p) - sci));
+  for (let i = 0; i < n; i++) {
+    const offset = offsets[i % offsets.length];
+    if (i % 2 === 0) {
+      // Π(p, 0) equal at prices j and j + 1 (both above the cost): log-ratio falls with v
+      alpha[i] = 0.05 + 0.25 * pick[i];
+      const j = Math.min(prices.length - 2, Math.max(0, Math.floor(pick[i] * 37) % (prices.length - 1)));
+      const [p1, p2] = [prices[j], prices[j + 1]];
+      mc[i] = p1 - 1 - 4 * pick[i];
+      const gap = (vi: number) => Math.log(demand(vi, alpha[i], p1) * (p1 - mc[i])) - Math.log(demand(vi, alpha[i], p2) * (p2 - mc[i]));
+      let lo = -60, hi = 60;
+      if (!(gap(lo) > 0 && gap(hi) < 0)) continue;
+      for (let k = 0; k < 200; k++) { const mid = (lo + hi) / 2; if (gap(mid) > 0) lo = mid; else hi = mid; }
+      v[i] = lo * (1 + offset);
+    } else {
+      // Π(p, 1) equal at its two best prices for some r ≥ 0 (accepted when no other price beats the tie)
+      const w = (p: number, ri: number) => share(v[i], alpha[i], sc[i], p) * (demand(v[i], alpha[i], p) * (p - mc[i]) + ri * leadValue);
+      const j = Math.floor(pick[i] * prices.length), k = (j + 1 + (i % 3)) % prices.length;
+      const sj = share(v[i], alpha[i], sc[i], prices[j]), sk = share(v[i], alpha[i], sc[i], prices[k]);
+      const aj = sj * demand(v[i], alpha[i], prices[j]) * (prices[j] - mc[i]), ak = sk * demand(v[i], alpha[i], prices[k]) * (prices[k] - mc[i]);
+      const rTie = (ak - aj) / (leadValue * (sj - sk));
+      if (!(rTie > 0 && Number.isFinite(rTie))) continue;
+      const tie = w(prices[j], rTie);
+      if (prices.some((p, q) => q !== j && q !== k && w(p, rTie) >= tie * (1 - 1e-9))) continue;
+      r[i] = rTie * (1 + offset);
+    }
+  }
+  return { baselineUtility: v, priceSensitivity: alpha, shareCost: sc, expectedReferrals: r, marginalCost: mc };
+}
+
+test('near ties (1e-15 to 1e-5 apart) under s = 0 and s = 1: screened, windowed and many-lead searches equal the exhaustive kernel bit for bit', async () => {
+  const prices = feasiblePrices(), sigma = 18.858, leadValue = 125.742;
+  const customers = nearTieCustomers(30_000, 97, prices, sigma, leadValue);
+  await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+    const options: GridOptions = { prices, sigma, leadValue };
+    const exhaustive = await priceGridSearch(customers, { ...options, exhaustive: true }, engine);
+    const screened = await priceGridSearch(customers, options, engine);
+    // with totals: the first customers of each shard place the window, the rest are windowed
+    const windowed = await priceGridSearch(customers, { ...options, screenTotals: true, groupStarts: [0, 7_000, 19_000] }, engine);
+    const leads = await priceGridSearchLeads(customers, { prices, sigma, leadValues: [leadValue] }, engine);
+    // both tied prices must be among the kept ones for the two f64 values to decide: count real near-ties
+    let ties = 0;
+    for (const [label, result] of [['screened', screened], ['windowed', windowed]] as const) {
+      for (const key of ['bestIndexNS', 'bestProfitNS', 'bestIndexS', 'bestProfitS'] as const) {
+        const a = result[key], b = exhaustive[key];
+        for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${label} ${key}[${i}]: ${a[i]} vs exhaustive ${b[i]}`);
+      }
+    }
+    for (let i = 0; i < customers.baselineUtility.length; i++) {
+      if (leads.bestIndexS[0][i] !== exhaustive.bestIndexS[i] || !Object.is(leads.bestProfitS[0][i], exhaustive.bestProfitS[i])) {
+        assert.unreachable(`many-lead search, customer ${i}: (${leads.bestIndexS[0][i]}, ${leads.bestProfitS[0][i]}) vs (${exhaustive.bestIndexS[i]}, ${exhaustive.bestProfitS[i]})`);
+      }
+      if (i % 2 === 0 && Math.abs(customers.baselineUtility[i]) < 60) ties++;
+    }
+    assert.ok(ties > 10_000, `${ties} customers with a tie under s = 0`);
+    const drawn = randomCustomers(30_000, 97).expectedReferrals;
+    const shareTies = Array.from(customers.expectedReferrals).filter((x, i) => i % 2 === 1 && x !== drawn[i]).length;
+    assert.ok(shareTies > 1_000, `${shareTies} customers with a tie under s = 1`);
+  });
+});
+
+test('the screen\'s f32 profits stay within the error bounds its keep rule uses (every price; random, adversarial, paper and near-tie customers; σ and L)', () => {
+  const runtime = KernelRuntime.create('release');
+  const arena = new Arena(runtime);
+  const prices = feasiblePrices();
+  const m4 = Math.ceil(prices.length / 4) * 4;
+  const prices32 = Float32Array.from({ length: m4 }, (_, j) => prices[Math.min(j, prices.length - 1)]);
+  const populations: [string, GridCustomers][] = [
+    ['random', randomCustomers(6_000, 101)], ['adversarial', adversarialCustomers(6_000, 103)],
+    ['paper', syntheticPopulation(6_000, 7)], ['near ties', nearTieCustomers(6_000, 107, prices, 18.858, 125.742)],
+  ];
+  let worst = 0, checked = 0;
+  for (const [label, c] of populations) {
+    const n = c.baselineUtility.length;
+    for (const sigma of [0.3, 2, 18.858, 80, -1.5]) {
+      for (const leadValue of [0, 125.742, 4000]) {
+        const mark = arena.mark();
+        const cols = [c.baselineUtility, c.priceSensitivity, c.shareCost, c.expectedReferrals, c.marginalCost].map((col) => arena.copyF64(col).ptr);
+        const p32 = arena.i32(m4);
+        new Float32Array(runtime.memory.buffer, p32.ptr, m4).set(prices32);
+        const rows = arena.i32(2 * m4 * n), bounds = arena.f64(2 * n);
+        (runtime.exports.screenErrorCheck as (...args: number[]) => void)(...cols, n, p32.ptr, m4, Math.max(...prices.map(Math.abs)), sigma, leadValue, rows.ptr, bounds.ptr);
+        const row = new Float32Array(runtime.memory.buffer, rows.ptr, 2 * m4 * n).slice();
+        const bound = arena.viewF64(bounds).slice();
+        arena.release(mark);
+        for (let i = 0; i < n; i++) {
+          const [errNS, errS] = [bound[2 * i], bound[2 * i + 1]];
+          if (errNS === Infinity) continue;
+          const v = c.baselineUtility[i], alpha = c.priceSensitivity[i], sc = c.shareCost[i], mc = c.marginalCost[i];
+          const lead = c.expectedReferrals[i] * leadValue;
+          for (let j = 0; j < prices.length; j++) {
+            const u = v - alpha * prices[j];
+            const profitNS = logistic(u) * (prices[j] - mc);
+            const profitS = logistic(sigma * (softplus(u) - sc)) * (profitNS + lead);
+            const dNS = Math.abs(row[2 * m4 * i + j] - profitNS), dS = Math.abs(row[2 * m4 * i + m4 + j] - profitS);
+            if (!(dNS <= errNS && dS <= errS)) {
+              assert.unreachable(`${label}, σ ${sigma}, L ${leadValue}, customer ${i}, price ${prices[j]}: |δΠ(p, 0)| ${dNS} (bound ${errNS}), |δΠ(p, 1)| ${dS} (bound ${errS})`);
+            }
+            worst = Math.max(worst, dNS / errNS, dS / errS);
+            checked++;
+          }
+        }
+      }
+    }
+  }
+  assert.ok(checked > 3_000_000, `${checked} profits checked`);
+  // the bounds are not vacuous: some profit comes within a factor of 20 of its bound
+  assert.ok(worst > 0.05 && worst <= 1, `largest error / bound ${worst}`);
+});
 
 // The screen skips the share stage where a bound rules Π(p, 1) out; every sharpness of sharing,
 // lead value (0: Π(p, 1) = S Π(p, 0); large: Π(p, 1) flat and led by S) and sign of σ must still

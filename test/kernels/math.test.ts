@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { KernelRuntime, Arena } from '../../src/kernels/runtime.js';
 import { logistic, softplus } from '../../src/kernels/math.js';
 import { uniformArray } from '../helpers.js';
+import { Engine, planShards } from '../../src/parallel/engine.js';
 
 // Documented accuracy of the vectorized exp / log1p in assembly/math.ts, checked on both builds.
 for (const flavor of ['release', 'debug'] as const) {
@@ -79,6 +80,29 @@ test('single-precision exp and log1p (screening) within 4e-7 relative', () => {
   worst = 0;
   for (let i = 0; i < n; i++) if (ts[i] > 0) worst = Math.max(worst, Math.abs(ls[i] - Math.log1p(ts[i])) / Math.log1p(ts[i]));
   assert.ok(worst <= 4e-7, `log1p32 worst relative error ${worst}`);
+});
+
+test('the screen\'s f32 exp and log1p error constants hold for every f32 input of their domains (exhaustive)', async () => {
+  // The grid screen's error bounds (assembly/grid.ts, screenErrors) rest on these two constants;
+  // every f32 input is checked, on two threads (≈ 2 × 10^9 values).
+  const engine = new Engine({ threads: 2, inlineBelow: 0 });
+  const bits = (x: number) => new Uint32Array(Float32Array.of(x).buffer)[0];
+  const worstOver = async (kernel: string, from: number, to: number) => {
+    const shards = planShards(to - from, 1 << 25);
+    const results = await engine.forShards(kernel, shards, ({ start, end }) => [from + start, from + end], to - from);
+    return Math.max(...results);
+  };
+  try {
+    const exports = engine.runtime.exports as unknown as Record<string, () => number>;
+    // e^x for every f32 x in [−87, 0] (magnitudes' bits 0 .. bits(87))
+    const expWorst = await worstOver('expNegAbs32MaxError', 0, bits(87) + 1);
+    assert.ok(expWorst > 0 && expWorst <= exports.exp32RelativeError(), `expNegAbs32 worst relative error ${expWorst} > ${exports.exp32RelativeError()}`);
+    // log1p(t) for every f32 t in [e^−87, 1] (the values e^−|x| takes, floored at e^−87; a few ulps' room below)
+    const logWorst = await worstOver('log1pUnit32MaxError', bits(Math.fround(Math.exp(-87))) - 16, bits(1) + 1);
+    assert.ok(logWorst > 0 && logWorst <= exports.log1p32RelativeError(), `log1pUnit32 worst relative error ${logWorst} > ${exports.log1p32RelativeError()}`);
+  } finally {
+    await engine.close();
+  }
 });
 
 test('reference logistic and softplus are stable at |z| = 700 and beyond', () => {
