@@ -217,8 +217,8 @@ function thresholdBelow(x: f64): v128 {
 /**
  * Same outputs as priceGridSearch without totals. prices32Ptr holds the grid in f32 padded to
  * nPrices4 (a multiple of 4) by repeating the last price; pricesPtr holds it in f64 padded to
- * nPrices4 as well. scratchPtr: 36 * nPrices4 + 64 bytes private to this call (f32 rows: profits
- * for s = 0 and s = 1, u and e^−|u|; the anchors' prices and S; partial sums of the totals).
+ * nPrices4 as well. scratchPtr: 40 * nPrices4 + 64 bytes private to this call (f32 rows: profits
+ * for s = 0 and s = 1, u and e^−|u|; the anchors' prices and S; partial sums of the totals; S).
  * maxAbsPrice = max |price|.
  *
  * Without totals the screen evaluates the share stage (the dearer half) only where Π(p, 1) could
@@ -275,6 +275,8 @@ export function priceGridSearchScreened(
   let windowLo = 0, windowHi = nBlocks, windowed = 0;
   // f32 partial sums of the screened totals (see addScreenTotals)
   const partialSums = anchorShares + (<usize>(nPrices4 + 8) << 2);
+  // S where the share stage evaluated it (windowed totals bound S above an evaluated price by it)
+  const rowShare = partialSums + (<usize>(3 * nPrices4) << 2);
   let partialCount = 0;
   if (screenTotalsPtr != 0) memory.fill(partialSums, 0, <usize>(3 * nPrices4) << 2);
   // a customer whose optima are single survivors, waiting for a partner (see pass 2)
@@ -342,7 +344,7 @@ export function priceGridSearchScreened(
         let maxAbsS = zero32;
         let share = one32;
         for (let b = windowLo; b < windowHi; b++) {
-          share = screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+          share = screenShare(b << 2, screenNS, screenS, rowU, rowE, rowShare, shareCost, leadProfit, sigma32);
           maxS = f32x4.pmax(maxS, lastProfitS);
           maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
         }
@@ -355,7 +357,7 @@ export function priceGridSearchScreened(
           const bound = f32x4.mul(below, f32x4.add(v128.load(screenNS + (<usize>b << 4)), leadProfit));
           const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
           if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
-          share = screenShare(b << 2, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+          share = screenShare(b << 2, screenNS, screenS, rowU, rowE, rowShare, shareCost, leadProfit, sigma32);
           maxS = f32x4.pmax(maxS, lastProfitS);
           maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
           if (b >= windowHi) shareBelow = f32x4.splat(f32x4.extract_lane(share, 3));
@@ -367,7 +369,7 @@ export function priceGridSearchScreened(
       while (top + 4 < nPrices4 && i32x4.bitmask(f32x4.eq(v128.load(screenNS + (<usize>top << 2)), bestNS32)) == 0) top += 4;
       let maxAbsS = zero32;
       // the block holding the best Π(p, 0) first, then downwards (bound S ≤ 1)
-      let share = screenShare(top, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+      let share = screenShare(top, screenNS, screenS, rowU, rowE, rowShare, shareCost, leadProfit, sigma32);
       maxS = f32x4.pmax(maxS, lastProfitS);
       maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
       const shareAtTop = share;
@@ -375,7 +377,7 @@ export function priceGridSearchScreened(
         const bound = f32x4.add(v128.load(screenNS + (<usize>j << 2)), leadProfit);
         const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
         if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
-        screenShare(j, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+        screenShare(j, screenNS, screenS, rowU, rowE, rowShare, shareCost, leadProfit, sigma32);
         maxS = f32x4.pmax(maxS, lastProfitS);
         maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
       }
@@ -386,7 +388,7 @@ export function priceGridSearchScreened(
         const bound = f32x4.mul(shareBelow, f32x4.add(v128.load(screenNS + (<usize>j << 2)), leadProfit));
         const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
         if (!v128.any_true(f32x4.ge(f32x4.pmax(bound, zero32), threshold))) continue;
-        share = screenShare(j, screenNS, screenS, rowU, rowE, shareCost, leadProfit, sigma32);
+        share = screenShare(j, screenNS, screenS, rowU, rowE, rowShare, shareCost, leadProfit, sigma32);
         maxS = f32x4.pmax(maxS, lastProfitS);
         maxAbsS = f32x4.pmax(maxAbsS, f32x4.abs(lastProfitS));
         if (falling) shareBelow = f32x4.splat(f32x4.extract_lane(share, 3));
@@ -424,9 +426,9 @@ export function priceGridSearchScreened(
       // A bound's error is the product's as for an exact value, with |S(anchor) w32| ≤ |w32| as the
       // scale, plus |w| ≤ errW where the sign of w = Π(p, 0) + rL that chose the anchor was wrong.
       const errBound = profitSError(scaleW, errW, scaleW) + errW;
-      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll || !(scaleW < 1e30) ? Infinity : errBound, scaleW, true, anchorShares, leadProfit);
+      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll || !(scaleW < 1e30) ? Infinity : errBound, scaleW, true, anchorShares, rowShare, leadProfit);
     } else if (screenTotalsPtr != 0) {
-      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS, false, 0, leadProfit);
+      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS, false, 0, 0, leadProfit);
     }
     if (screenTotalsPtr != 0 && ++partialCount == PARTIAL_SUM_CUSTOMERS) {
       flushScreenTotals(screenTotalsPtr, partialSums, nPrices4);
@@ -620,16 +622,17 @@ function profitNSPair(price: v128, v: v128, alpha: v128, mc: v128): v128 {
 // Result of screenShare besides the share (wasm globals are per instance, so per thread).
 let lastProfitS: v128 = f32x4.splat(0);
 
-/** The share stage of the screen at prices [j, j + 4): stores Π(p, 1), returns S. */
+/** The share stage of the screen at prices [j, j + 4): stores Π(p, 1) and S (rowShare), returns S. */
 // @ts-ignore: decorator
 @inline
-function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE: usize, shareCost: v128, leadProfit: v128, sigma32: v128): v128 {
+function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE: usize, rowShare: usize, shareCost: v128, leadProfit: v128, sigma32: v128): v128 {
   const pOff = <usize>j << 2;
   const u = v128.load(rowU + pOff), e = v128.load(rowE + pOff);
   const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
   const share = logistic32(z, expNegAbs32(z));
   const profitS = f32x4.mul(share, f32x4.add(v128.load(screenNS + pOff), leadProfit));
   v128.store(screenS + pOff, profitS);
+  v128.store(rowShare + pOff, share);
   lastProfitS = profitS;
   return share;
 }
@@ -642,29 +645,37 @@ function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE:
  *
  * bounded (a windowed customer): where its S was not evaluated (screenS −∞), the S row holds the
  * upper bound S(a⁻) w for w = Π(p, 0) + rL ≥ 0 and S(a⁺) w for w < 0, a⁻ ≤ p ≤ a⁺ the
- * neighbouring anchors (S falls with p; anchorShares, leadProfit); at an anchor that is
+ * neighbouring anchors (S falls with p; anchorShares, leadProfit), with S at the highest price
+ * below p whose S was evaluated (rowShare) in place of S(a⁻) when smaller; at an anchor that is
  * S(anchor) w itself.
  */
 // @ts-ignore: decorator
 @inline
 function addScreenTotals(
   totalsPtr: usize, accPtr: usize, screenNS: usize, screenS: usize, nPrices4: i32, errNS: f64, errS: f64, scale: f64,
-  bounded: bool, anchorShares: usize, leadProfit: v128,
+  bounded: bool, anchorShares: usize, rowShare: usize, leadProfit: v128,
 ): void {
   const rowBytes = <usize>nPrices4 << 2;
   const lanes = i32x4(0, 1, 2, 3);
   const last = i32x4.splat(nPrices4 - 1);
+  // S at the highest evaluated price so far (S ≤ 1 before any): S(p) is at most that above it
+  let evaluatedBelow = f32x4.splat(1);
   for (let j = 0; j < nPrices4; j += 4) {
     const off32 = <usize>j << 2;
     const ns = v128.load(screenNS + off32);
     let sh = v128.load(screenS + off32);
-    if (bounded && f32x4.extract_lane(sh, 0) == -Infinity) {
+    if (bounded && f32x4.extract_lane(sh, 0) != -Infinity) {
+      evaluatedBelow = f32x4.splat(load<f32>(rowShare + off32 + 12));
+    } else if (bounded) {
       const k = j >> 3;
-      const below = f32x4.splat(load<f32>(anchorShares + (<usize>k << 2)));
+      const index = i32x4.add(i32x4.splat(j), lanes);
+      const isAnchor = i32x4.eq(index, i32x4.splat(k << 3));
+      // the anchor's own lane keeps its exact S(anchor) w; elsewhere the tighter of the two bounds
+      const anchorBelow = f32x4.splat(load<f32>(anchorShares + (<usize>k << 2)));
+      const below = v128.bitselect(anchorBelow, f32x4.pmin(anchorBelow, evaluatedBelow), isAnchor);
       const above = f32x4.splat(load<f32>(anchorShares + (<usize>(k + 1) << 2)));
       const w = f32x4.add(ns, leadProfit);
-      const index = i32x4.add(i32x4.splat(j), lanes);
-      const atBelow = v128.or(f32x4.ge(w, f32x4.splat(0)), i32x4.eq(index, i32x4.splat(k << 3)));
+      const atBelow = v128.or(f32x4.ge(w, f32x4.splat(0)), isAnchor);
       const share = v128.bitselect(above, v128.bitselect(below, above, atBelow), i32x4.eq(index, last));
       sh = f32x4.mul(share, w);
     }

@@ -276,8 +276,8 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     let screened: ScreenedTotals[] | undefined;
     if (screening) {
       const { m4, prices, prices32, maxAbsPrice } = screenGrid(arena, options.prices);
-      // per shard: four f32 rows (profits, u, e^−|u|), the anchors' prices and S (windowed totals), f32 partial sums of the totals
-      const scratchBytes = m4 * 36 + 64;
+      // per shard: four f32 rows (profits, u, e^−|u|), the anchors' prices and S (windowed totals), f32 partial sums of the totals, S
+      const scratchBytes = m4 * 40 + 64;
       const scratch = arena.f64(shards.length * scratchBytes / 8);
       const screenRow = 4 * m4 + 4;
       const screenTotals = options.uniform || options.screenTotals ? arena.f64(shards.length * screenRow) : undefined;
@@ -593,9 +593,10 @@ export function emptyScreenedTotals(nPrices: number): ScreenedTotals {
 export function candidatePrices(t: ScreenedTotals, row: (typeof TOTAL_ROWS)[number]): number[] {
   const totals = t[row];
   const r = TOTAL_ROWS.indexOf(row);
-  // the best total that is known (within error), not a bound
+  // the best total that is known (within error), not a bound: Σ Π(p, 0) is screened at every price
+  const known = (j: number) => row === 'traditional' || t.exact[j] === 1;
   let best = -Infinity;
-  for (let j = 0; j < totals.length; j++) if (t.exact[j] && totals[j] > best) best = totals[j];
+  for (let j = 0; j < totals.length; j++) if (known(j) && totals[j] > best) best = totals[j];
   const slack = 2 * t.error[r] + 4 * t.customers * Number.EPSILON * t.scale;
   const keep: number[] = [];
   for (let j = 0; j < totals.length; j++) if (!(totals[j] < best - slack)) keep.push(j);

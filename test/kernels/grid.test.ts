@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  exactTotalsAtLeads, feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, requirementSplit, requirementSplitReference,
+  addScreenedTotals, candidatePrices, emptyScreenedTotals, exactTotalsAtLeads, feasiblePrices, leadCandidatePrices, priceGridSearch, priceGridSearchLeads, priceGridSearchReference, requirementSplit, requirementSplitReference,
   schemeStatsReference,
   type GridCustomers, type GridOptions, type PriceTotals, type UniformBest,
 } from '../../src/kernels/grid.js';
@@ -520,6 +520,44 @@ test('windowed totals on small and odd grids (one to five blocks, the last ancho
         assertExhaustiveChoice(best, exhaustive.totals![g], `${size} prices, group ${g}`);
       });
     }
+  });
+});
+
+test('windowed totals on the paper population: each scheme\'s exhaustive uniform price is among at most two candidates left for the exact totals', async () => {
+  // Σ Π(p, 0) is screened at every price (its best need not be a flagged price), and S at the
+  // highest evaluated price bounds the S rows above it: on the slides' population little but the
+  // optimum comes within the error, so the exact second read evaluates one or two prices per scheme.
+  const population = syntheticPopulation(150_000, 3);
+  const groupStarts: number[] = [];
+  population.marketStarts.forEach((start, m) => {
+    const end = population.marketStarts[m + 1] ?? 150_000;
+    for (let b = start; b < end; b += 4096) groupStarts.push(b);
+  });
+  const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, groupStarts };
+  let unflaggedTraditional = 0, candidateCount = 0;
+  await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+    const screened = await priceGridSearch(population, { ...options, screenTotals: true }, engine);
+    const exhaustive = await priceGridSearch(population, { ...options, totals: true }, engine);
+    population.marketStarts.forEach((start, m) => {
+      const end = population.marketStarts[m + 1] ?? 150_000;
+      const blocks = groupStarts.flatMap((s, g) => (s >= start && s < end ? [g] : []));
+      const market = emptyScreenedTotals(options.prices.length);
+      const exact: PriceTotals = { traditional: new Float64Array(options.prices.length), broadcasting: new Float64Array(options.prices.length), personalizedRequirement: new Float64Array(options.prices.length) };
+      for (const g of blocks) {
+        addScreenedTotals(market, screened.screenTotals![g]);
+        for (const row of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) exact[row].forEach((_, j) => { exact[row][j] += exhaustive.totals![g][row][j]; });
+      }
+      for (const row of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+        const candidates = candidatePrices(market, row);
+        let best = 0;
+        exact[row].forEach((x, j) => { if (x > exact[row][best]) best = j; });
+        assert.ok(candidates.includes(best) && candidates.length <= 2, `market ${m} ${row}: candidates ${candidates}, exhaustive optimum ${best}`);
+        if (row === 'traditional' && market.exact[best] === 0) unflaggedTraditional++;
+        candidateCount += candidates.length;
+      }
+    });
+    assert.ok(unflaggedTraditional > 0, 'some market\'s Σ Π(p, 0) optimum lies outside the window and its anchors');
+    assert.ok(candidateCount <= 18, `${candidateCount} candidates for 15 optima`);
   });
 });
 
