@@ -2,7 +2,7 @@
 export { expArray, log1pUnitArray } from "./math";
 export { linearPredictor, logitDemand } from "./logit";
 export { priceGridSearch, priceGridSearchLeads, priceGridSearchScreened, priceTotalsAt, exp32RelativeError, log1p32RelativeError, screenErrorCheck } from "./grid";
-export { requirementSplit, schemeStats, schemeStatsWidth } from "./schemes";
+export { heterogeneityStats, heterogeneityWidth, requirementSplit, schemeStats, schemeStatsWidth } from "./schemes";
 export { exp32Array, expNegAbs32Array, log1pUnit32Array, expNegAbs32MaxError, log1pUnit32MaxError } from "./math32";
 export * from "./gbm";
 export * from "./glm";

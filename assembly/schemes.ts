@@ -172,3 +172,67 @@ export function requirementSplit(
     if (second && f64x2.extract_lane(pairProfitS, 1) >= f64x2.extract_lane(pairProfitNS, 1)) bump(broadcastingPtr, m1);
   }
 }
+
+// A shard's heterogeneity row: per primitive in logit units (σ SC, log r, v, p̄ α) the moments a
+// FineHistogram keeps (src/sharing/heterogeneity.ts), MOMENTS values each.
+// @ts-ignore: decorator
+@inline const MOMENTS: i32 = 9; // count, min, max, shift, Σ(x − shift), Σ(x − shift)², non-finite, below, above
+// @ts-ignore: decorator
+@inline const NOT_BINNED: u16 = 0xffff;
+
+/** Width of a heterogeneity row in f64 values. */
+export function heterogeneityWidth(): i32 {
+  return 4 * MOMENTS;
+}
+
+/**
+ * The slides' heterogeneity comparison for a shard, as FineHistogram.add would see its customers
+ * in order: each primitive's moments (deviations from the shard's first finite value) into
+ * momentsPtr (a zeroed row of heterogeneityWidth() values) and its bin on the fine grid
+ * [lo, lo + bins / inverseWidth) into binsPtr (4 u16 per customer; 0xFFFF where the value is not
+ * finite or off the grid, which the moments count instead). The host adds the bins into the
+ * histograms and merges the rows shard by shard, so the main thread does not take the
+ * logarithms and the per-value bookkeeping.
+ */
+export function heterogeneityStats(
+  vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, n: i32,
+  sigma: f64, priceScale: f64, lo: f64, inverseWidth: f64, bins: i32, momentsPtr: usize, binsPtr: usize,
+): void {
+  assert(bins > 0 && bins < <i32>NOT_BINNED);
+  for (let i = 0; i < n; i++) {
+    const off = <usize>i << 3;
+    const at = binsPtr + off;
+    addPrimitive(momentsPtr, sigma * load<f64>(shareCostPtr + off), lo, inverseWidth, bins, at);
+    addPrimitive(momentsPtr + (<usize>MOMENTS << 3), Math.log(load<f64>(referralsPtr + off)), lo, inverseWidth, bins, at + 2);
+    addPrimitive(momentsPtr + (<usize>(2 * MOMENTS) << 3), load<f64>(vPtr + off), lo, inverseWidth, bins, at + 4);
+    addPrimitive(momentsPtr + (<usize>(3 * MOMENTS) << 3), priceScale * load<f64>(alphaPtr + off), lo, inverseWidth, bins, at + 6);
+  }
+}
+
+// @ts-ignore: decorator
+@inline
+function addPrimitive(moments: usize, x: f64, lo: f64, inverseWidth: f64, bins: i32, binAt: usize): void {
+  if (!(x - x == 0)) {
+    store<f64>(moments + 48, load<f64>(moments + 48) + 1.0);
+    store<u16>(binAt, NOT_BINNED);
+    return;
+  }
+  const count = load<f64>(moments);
+  if (count == 0) {
+    store<f64>(moments + 8, x); // min
+    store<f64>(moments + 16, x); // max
+    store<f64>(moments + 24, x); // shift
+  }
+  store<f64>(moments, count + 1.0);
+  if (x < load<f64>(moments + 8)) store<f64>(moments + 8, x);
+  if (x > load<f64>(moments + 16)) store<f64>(moments + 16, x);
+  const d = x - load<f64>(moments + 24);
+  store<f64>(moments + 32, load<f64>(moments + 32) + d);
+  store<f64>(moments + 40, load<f64>(moments + 40) + d * d);
+  const b = Math.floor((x - lo) * inverseWidth);
+  let bin = NOT_BINNED;
+  if (b < 0) store<f64>(moments + 56, load<f64>(moments + 56) + 1.0);
+  else if (b >= <f64>bins) store<f64>(moments + 64, load<f64>(moments + 64) + 1.0);
+  else bin = <u16>(<i32>b);
+  store<u16>(binAt, bin);
+}

@@ -59,6 +59,12 @@ export interface GridOptions {
    */
   schemeStats?: boolean;
   /**
+   * Also the heterogeneity comparison's raw material (`heterogeneity`): per group the moments of
+   * σ SC, log r, v and p̄ α (priceScale = p̄) in customer order, and each customer's bin of each
+   * on the fine grid [lo, lo + bins / inverseWidth), computed in the workers after the search.
+   */
+  heterogeneity?: HeterogeneityGrid;
+  /**
    * Also the s = 1 optimum at each of these lead values, as priceGridSearchLeads gives it (and its
    * screened lead totals with `screenTotals`), from the same screen: S and Π(p, 0) are computed
    * once for both. Needs the screened search; working memory 8 bytes per customer-price.
@@ -168,6 +174,59 @@ export interface GridResult {
   /** Per group, and log10 AC per customer (NaN where AC is not finite and positive), when `schemeStats` was asked for. */
   schemeStats?: SchemeStats[];
   acquisitionCostLog10?: Float64Array;
+  /**
+   * With `heterogeneity`: per group the four primitives' moments (σ SC, log r, v, p̄ α), and per
+   * customer their four bins (element 4 i + k; HETEROGENEITY_NOT_BINNED where the value is not
+   * finite or off the grid).
+   */
+  heterogeneity?: { moments: HistogramMoments[][]; bins: Uint16Array };
+}
+
+export interface HeterogeneityGrid {
+  priceScale: number;
+  lo: number;
+  inverseWidth: number;
+  bins: number;
+}
+
+/** A histogram's moments as FineHistogram keeps them: sums of deviations from `shift`, the first finite value. */
+export interface HistogramMoments {
+  count: number;
+  min: number;
+  max: number;
+  shift: number;
+  sum: number;
+  sumSquares: number;
+  nonFinite: number;
+  below: number;
+  above: number;
+}
+
+export const HETEROGENEITY_NOT_BINNED = 0xffff;
+
+export function emptyMoments(): HistogramMoments {
+  return { count: 0, min: Infinity, max: -Infinity, shift: NaN, sum: 0, sumSquares: 0, nonFinite: 0, below: 0, above: 0 };
+}
+
+/**
+ * Adds the moments of values that came after `into`'s (b's deviations re-centred on a's shift:
+ * Σ(x − a) = Σ(x − b) + n (b − a), Σ(x − a)² = Σ(x − b)² + 2 (b − a) Σ(x − b) + n (b − a)²).
+ */
+export function combineMoments(into: HistogramMoments, b: HistogramMoments): void {
+  into.nonFinite += b.nonFinite;
+  into.below += b.below;
+  into.above += b.above;
+  if (b.count === 0) return;
+  if (into.count === 0) {
+    Object.assign(into, { count: b.count, min: b.min, max: b.max, shift: b.shift, sum: b.sum, sumSquares: b.sumSquares });
+    return;
+  }
+  const d = b.shift - into.shift;
+  into.sumSquares += b.sumSquares + 2 * d * b.sum + b.count * d * d;
+  into.sum += b.sum + b.count * d;
+  into.count += b.count;
+  into.min = Math.min(into.min, b.min);
+  into.max = Math.max(into.max, b.max);
 }
 
 /** Per-customer results over one SharedArrayBuffer (workers copy their shards into it). */
@@ -269,6 +328,25 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
         ];
       },
     }] : [];
+    // optional: the heterogeneity comparison's moments and bins, by a further kernel on each shard
+    const grid = options.heterogeneity;
+    if (grid && !(Number.isInteger(grid.bins) && grid.bins > 0 && grid.bins < HETEROGENEITY_NOT_BINNED)) throw badInput(`heterogeneity grid needs 1 to ${HETEROGENEITY_NOT_BINNED - 1} bins, got ${grid.bins}`);
+    const hetWidth = grid ? kernelsOf<SchemeKernels>(engine.runtime).heterogeneityWidth() : 0;
+    const hetMoments = grid ? arena.f64(shards.length * hetWidth) : undefined;
+    if (grid && hetMoments) {
+      arena.viewF64(hetMoments).fill(0);
+      const hetBins = arena.f64(n); // four u16 per customer
+      const buffer = new SharedArrayBuffer(8 * n);
+      result.heterogeneity = { moments: [], bins: new Uint16Array(buffer) };
+      outputs.push({ from: hetBins.ptr, to: new Float64Array(buffer) });
+      then.push({
+        kernel: 'heterogeneityStats',
+        argsFor: ({ start, end }: Shard, k: number) => [
+          v.ptr + start * 8, alpha.ptr + start * 8, sc.ptr + start * 8, r.ptr + start * 8, end - start,
+          options.sigma, grid.priceScale, grid.lo, grid.inverseWidth, grid.bins, hetMoments.ptr + k * hetWidth * 8, hetBins.ptr + start * 8,
+        ],
+      });
+    }
     const screening = !options.totals && !options.exhaustive;
     if (options.uniform && !screening && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
@@ -335,6 +413,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       requireFiniteIfFlagged(flags, customers);
     }
     if (stats) result.schemeStats = reduceSchemeStats(arena.viewF64(stats), statsWidth, nPrices, shards, groupStarts);
+    if (hetMoments) result.heterogeneity!.moments = reduceMoments(arena.viewF64(hetMoments), hetWidth, shards, groupStarts);
     if (totals) result.totals = reduceTotals(arena.viewF64(totals), shards, groupStarts, m, nPrices);
     if (options.uniform) result.uniform = uniform ?? groupStarts.map((_, g) => uniformFromTotals(result.totals![g], nPrices));
     if (screened && options.screenTotals) result.screenTotals = screened;
@@ -531,6 +610,23 @@ function emptySchemeStats(nPrices: number, acBins: number): SchemeStats {
 
 interface SchemeKernels {
   schemeStatsWidth(nPrices: number): number;
+  heterogeneityWidth(): number;
+}
+
+/** Merges the kernel's per-shard heterogeneity rows into per-group moments, in shard order (layout: assembly/schemes.ts). */
+function reduceMoments(partials: Float64Array, width: number, shards: readonly Shard[], groupStarts: readonly number[]): HistogramMoments[][] {
+  const groupOf = shardGroups(shards, groupStarts);
+  const groups = groupStarts.map(() => [0, 1, 2, 3].map(emptyMoments));
+  const keys = ['count', 'min', 'max', 'shift', 'sum', 'sumSquares', 'nonFinite', 'below', 'above'] as const;
+  shards.forEach((_, k) => {
+    groups[groupOf[k]].forEach((into, q) => {
+      const base = k * width + q * keys.length;
+      const shard = emptyMoments();
+      keys.forEach((key, at) => { shard[key] = partials[base + at]; });
+      combineMoments(into, shard);
+    });
+  });
+  return groups;
 }
 
 /** Adds the kernel's per-shard scheme statistics into per-group ones, in shard order (layout: assembly/schemes.ts). */

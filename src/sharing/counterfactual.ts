@@ -364,6 +364,8 @@ class KeptChunks {
 interface Block {
   market: number;
   n: number;
+  /** Input row of the block's first customer. */
+  firstRow: number;
   v: Float64Array;
   alpha: Float64Array;
   sc: Float64Array;
@@ -372,7 +374,7 @@ interface Block {
 }
 
 function allocateBlock(market: number, size: number): Block {
-  return { market, n: 0, v: new Float64Array(size), alpha: new Float64Array(size), sc: new Float64Array(size), r: new Float64Array(size), mc: new Float64Array(size) };
+  return { market, n: 0, firstRow: 0, v: new Float64Array(size), alpha: new Float64Array(size), sc: new Float64Array(size), r: new Float64Array(size), mc: new Float64Array(size) };
 }
 
 interface MarketState {
@@ -428,6 +430,7 @@ class MarketBlocker {
       while (this.pending.length <= m) this.pending.push(this.newBlock(this.pending.length));
       while (i < end) {
         const b = this.pending[m];
+        if (b.n === 0) b.firstRow = firstRow + i;
         const take = Math.min(end - i, this.blockSize - b.n);
         copy(p.baselineUtility, b.v, b.n, i, i + take);
         copy(p.priceSensitivity, b.alpha, b.n, i, i + take);
@@ -445,9 +448,13 @@ class MarketBlocker {
     return full;
   }
 
-  /** The partly filled blocks, in market order (after the last chunk). */
+  /**
+   * The partly filled blocks (after the last chunk), in the order of their first rows: like the
+   * full blocks' order, it depends on the input order only, not on how markets are numbered
+   * (which differs between sources), so order-dependent sums over blocks are the same.
+   */
   rest(): Block[] {
-    return this.pending.filter((b) => b.n > 0);
+    return this.pending.filter((b) => b.n > 0).sort((a, b) => a.firstRow - b.firstRow);
   }
 }
 
@@ -505,7 +512,6 @@ class FirstPass {
   take(chunk: CustomerChunk, p: Primitives): Block[] {
     const n = chunk.market.length;
     const stride = this.options.propositionStride ?? 100, cap = this.options.propositionSample ?? 2000;
-    this.heterogeneity.add(p);
     const full = this.blocker.take(chunk, p, this.rows);
     for (let i = 0; i < n; i++) this.market(chunk.market[i]);
     for (let row = Math.ceil(this.rows / stride) * stride; row < this.rows + n && this.twinSample.length < cap; row += stride) {
@@ -528,7 +534,7 @@ class FirstPass {
     const { prices, sigma, leadValue, gamma } = this.grid;
     // every γ of the sensitivity grid on the same screen (S and Π(p, 0) do not depend on the lead value)
     const leadValues = gamma.length === 0 ? undefined : gamma.map((g) => g * leadValue);
-    const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, leadSumsOnly: leadValues !== undefined, groupStarts: batch.starts, screenTotals: true, schemeStats: true }, engine);
+    const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, leadSumsOnly: leadValues !== undefined, groupStarts: batch.starts, screenTotals: true, schemeStats: true, heterogeneity: this.heterogeneity.grid() }, engine);
     return search.then((result) => () => {
       this.batches.release(batch);
       blocks.forEach((block, b) => {
@@ -545,6 +551,8 @@ class FirstPass {
     // Block sums, counts and AC statistics from the kernel (blocks are the same whatever the
     // chunking, so adding them to the market's total is deterministic).
     const stats = main.schemeStats![b];
+    // the heterogeneity comparison, block by block in the order blocks filled up (chunk-independent)
+    this.heterogeneity.addSummarized(main.heterogeneity!.moments[b], main.heterogeneity!.bins.subarray(4 * offset, 4 * (offset + block.n)));
     const ac = this.ac;
     state.sumPNS += stats.sumNS;
     state.sumPS += stats.sumS;

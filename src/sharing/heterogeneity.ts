@@ -5,7 +5,7 @@
 // Streaming-friendly: values are binned into a fixed fine grid as they arrive, so memory does not
 // grow with the number of customers and the result does not depend on how the customers were
 // chunked (moments are accumulated customer by customer in input order).
-import { REGULAR_PRICE } from '../kernels/grid.js';
+import { combineMoments, HETEROGENEITY_NOT_BINNED, REGULAR_PRICE, type HeterogeneityGrid, type HistogramMoments } from '../kernels/grid.js';
 import type { CustomerPrimitives } from './model.js';
 
 /** Quantile levels reported for every distribution. */
@@ -83,6 +83,25 @@ export class FineHistogram {
       else counts[b]++;
     }
     Object.assign(this, { count, min, max, shift, sum, sumSquares, nonFinite, below, above });
+  }
+
+  /** Adds the moments of values that came after this histogram's (their bins go in with addBins). */
+  addMoments(m: HistogramMoments): void {
+    const mine: HistogramMoments = {
+      count: this.count, min: this.min, max: this.max, shift: this.shift, sum: this.sum, sumSquares: this.sumSquares,
+      nonFinite: this.nonFinite, below: this.below, above: this.above,
+    };
+    combineMoments(mine, m);
+    Object.assign(this, mine);
+  }
+
+  /** Counts bins[offset], bins[offset + stride], ... (HETEROGENEITY_NOT_BINNED: counted by the moments instead). */
+  addBins(bins: Uint16Array, offset: number, stride: number): void {
+    const counts = this.counts;
+    for (let i = offset; i < bins.length; i += stride) {
+      const b = bins[i];
+      if (b !== HETEROGENEITY_NOT_BINNED) counts[b]++;
+    }
   }
 
   get mean(): number {
@@ -186,6 +205,23 @@ export class HeterogeneityAccumulator {
     h.logReferralCapacity.addAll(p.expectedReferrals, 1, true);
     h.willingnessToPay.addAll(p.baselineUtility);
     h.priceSensitivity.addAll(p.priceSensitivity, this.priceScale);
+  }
+
+  /** The fine grid and p̄, for the heterogeneityStats kernel (priceGridSearch's `heterogeneity`). */
+  grid(): HeterogeneityGrid {
+    return { priceScale: this.priceScale, lo: FINE_LO, inverseWidth: FINE_BINS / (FINE_HI - FINE_LO), bins: FINE_BINS };
+  }
+
+  /**
+   * Adds customers as the heterogeneityStats kernel summarized them: the four primitives' moments
+   * (in KEYS order) and their bins, four per customer.
+   */
+  addSummarized(moments: readonly HistogramMoments[], bins: Uint16Array): void {
+    KEYS.forEach((key, k) => {
+      const h = this.histograms[key];
+      h.addMoments(moments[k]);
+      h.addBins(bins, k, KEYS.length);
+    });
   }
 
   report(): HeterogeneityReport {

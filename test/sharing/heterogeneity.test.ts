@@ -4,6 +4,8 @@ import { FineHistogram, HeterogeneityAccumulator, heterogeneityComparison } from
 import { syntheticPopulation } from '../../src/sharing/population.js';
 import { PAPER_PARAMETERS } from '../../src/sharing/paper.js';
 import { CounterRng } from '../../src/random.js';
+import { feasiblePrices, priceGridSearch } from '../../src/kernels/grid.js';
+import { withEngine } from '../helpers.js';
 
 /** Exact quantile with the same convention (smallest x with F(x) ≥ q, interpolated). */
 function sortedQuantile(sorted: number[], q: number): number {
@@ -75,6 +77,46 @@ test('heterogeneity comparison: the four primitives in logit units, spreads as t
     const counts = report.centered.counts[key as keyof typeof report.centered.counts];
     assert.is(counts.length, report.centered.edges.length - 1);
     assert.is(counts.reduce((a, b) => a + b, 0), n);
+  }
+});
+
+test('the heterogeneityStats kernel (priceGridSearch\'s `heterogeneity`) gives FineHistogram\'s moments and bins, merged over shards and groups', async () => {
+  const n = 30_011;
+  const pop = syntheticPopulation(n, 12);
+  const v = Float64Array.from(pop.baselineUtility), r = Float64Array.from(pop.expectedReferrals);
+  for (let i = 0; i < n; i += 101) v[i] = i % 202 === 0 ? 1e3 : -1e3; // off the fine grid at both ends
+  for (let i = 7; i < n; i += 997) r[i] = 0; // log r = −∞: not finite
+  const customers = { ...pop, baselineUtility: v, expectedReferrals: r };
+  const acc = new HeterogeneityAccumulator(PAPER_PARAMETERS.sigma);
+  const groupStarts = [0, 5, 4096]; // the last group spans two shards (16,384 customers each at most)
+  for (const threads of [1, 2]) {
+    const res = await withEngine({ threads, inlineBelow: 0 }, (engine) => priceGridSearch(customers, {
+      prices: feasiblePrices(), sigma: PAPER_PARAMETERS.sigma, leadValue: PAPER_PARAMETERS.L, groupStarts, heterogeneity: acc.grid(),
+    }, engine));
+    const values = [
+      (i: number) => PAPER_PARAMETERS.sigma * customers.shareCost[i], (i: number) => Math.log(r[i]),
+      (i: number) => v[i], (i: number) => acc.priceScale * customers.priceSensitivity[i],
+    ];
+    const { lo, inverseWidth, bins } = acc.grid();
+    groupStarts.forEach((start, g) => {
+      const end = groupStarts[g + 1] ?? n;
+      values.forEach((value, k) => {
+        const reference = new FineHistogram(lo, lo + bins / inverseWidth, bins);
+        for (let i = start; i < end; i++) reference.add(value(i));
+        const m = res.heterogeneity!.moments[g][k];
+        const summarized = new FineHistogram(lo, lo + bins / inverseWidth, bins);
+        summarized.addMoments(m);
+        summarized.addBins(res.heterogeneity!.bins.subarray(4 * start, 4 * end), k, 4);
+        for (const key of ['count', 'min', 'max', 'nonFinite', 'below', 'above'] as const) assert.is(summarized[key], reference[key], `group ${g}, primitive ${k}: ${key}`);
+        // the kernel's logarithm may differ from V8's in the last bit: means within 1e-12, bins within one customer
+        assert.ok(Math.abs(summarized.mean - reference.mean) <= 1e-12 * (1 + Math.abs(reference.mean)), `group ${g}, primitive ${k}: mean`);
+        assert.ok(Math.abs(summarized.sd - reference.sd) <= 1e-9 * reference.sd + 1e-12, `group ${g}, primitive ${k}: sd`);
+        let moved = 0;
+        for (let b = 0; b < bins; b++) moved += Math.abs(summarized.counts[b] - reference.counts[b]);
+        assert.ok(k === 1 ? moved <= 2 : moved === 0, `group ${g}, primitive ${k}: ${moved} customers in other bins`);
+      });
+    });
+    assert.ok(res.heterogeneity!.moments.some((g) => g[1].nonFinite > 0) && res.heterogeneity!.moments.some((g) => g[2].above > 0 && g[2].below > 0));
   }
 });
 
