@@ -731,7 +731,7 @@ function accumulate4(rowPtr: usize, x: v128): void {
  * Σ_i max_s Π_i(p, s) over the shard's customers into totals (3 rows of nEntries). Entry e is at
  * price prices[entryPrice[e]] (prices: the nPrices distinct ones, nPrices even) and lead value
  * leadValues[e]. S and Π(p, 0) do not depend on L, so each customer's are evaluated once per
- * distinct price (into scratch, 16 nPrices bytes) and every entry at that price reuses them. Each
+ * distinct price (into scratch, 32 nPrices bytes: two customers at a time) and every entry at that price reuses them. Each
  * entry's total accumulates customer by customer with the exhaustive kernel's arithmetic
  * (S (Π(p, 0) + r L), r L formed as it forms it), so it equals that kernel's total at that lead
  * value bit for bit. nEntries even (pad by repeating an entry). Only the first nShare distinct
@@ -745,44 +745,63 @@ export function priceTotalsAt(
 ): void {
   if (n <= 0) return; // a group without entries
   assert(nPrices > 0 && (nPrices & 1) == 0 && nEntries > 0 && (nEntries & 1) == 0 && nShare >= 0 && nShare <= nPrices && (nShare & 1) == 0);
-  const notANumber = f64x2.splat(NaN);
   const sigmaV = f64x2.splat(sigma);
-  const totalsS = totalsPtr + (<usize>nEntries << 3);
-  const totalsP = totalsS + (<usize>nEntries << 3);
-  const shareRow = scratchPtr, profitNSRow = scratchPtr + (<usize>nPrices << 3);
+  const rowBytes = <usize>nPrices << 3;
+  // S and Π(p, 0) per distinct price for the two customers of a step (rows A, then B)
+  const rowsA = scratchPtr, rowsB = scratchPtr + 2 * rowBytes;
   for (let j = 0; j < nEntries; j++) {
     const d = load<i32>(entryPricePtr + (<usize>j << 2));
     assert(d >= 0 && d < nPrices);
   }
-  for (let i = 0; i < n; i++) {
-    const off = <usize>i << 3;
-    const v = f64x2.splat(load<f64>(vPtr + off));
-    const alpha = f64x2.splat(load<f64>(alphaPtr + off));
-    const shareCost = f64x2.splat(load<f64>(shareCostPtr + off));
-    const referrals = f64x2.splat(load<f64>(referralsPtr + off));
-    const mc = f64x2.splat(load<f64>(marginalCostPtr + off));
-    for (let d = 0; d < nShare; d += 2) {
+  // Two customers per vector (lanes are computed independently: each customer's bits are as alone),
+  // one distinct price at a time; a price equal to the one before (the padding) is copied.
+  for (let i = 0; i < n; i += 2) {
+    const second = i + 1 < n;
+    const o0 = <usize>i << 3, o1 = <usize>(second ? i + 1 : i) << 3;
+    const v = loadPair(vPtr, o0, o1), alpha = loadPair(alphaPtr, o0, o1);
+    const shareCost = loadPair(shareCostPtr, o0, o1), mc = loadPair(marginalCostPtr, o0, o1);
+    for (let d = 0; d < nPrices; d++) {
       const pOff = <usize>d << 3;
-      evaluatePairShare(v128.load(pricesPtr + pOff), v, alpha, shareCost, mc, sigmaV);
-      v128.store(shareRow + pOff, pairShare);
-      v128.store(profitNSRow + pOff, pairProfitNS);
+      const price = load<f64>(pricesPtr + pOff);
+      let share: v128, profitNS: v128;
+      if (d > 0 && price == load<f64>(pricesPtr + pOff - 8)) {
+        share = loadPair(rowsA, pOff - 8, 2 * rowBytes + pOff - 8);
+        profitNS = loadPair(rowsA + rowBytes, pOff - 8, 2 * rowBytes + pOff - 8);
+      } else if (d < nShare) {
+        evaluatePairShare(f64x2.splat(price), v, alpha, shareCost, mc, sigmaV);
+        share = pairShare;
+        profitNS = pairProfitNS;
+      } else {
+        share = f64x2.splat(NaN);
+        profitNS = profitNSPair(f64x2.splat(price), v, alpha, mc);
+      }
+      store<f64>(rowsA + pOff, f64x2.extract_lane(share, 0));
+      store<f64>(rowsA + rowBytes + pOff, f64x2.extract_lane(profitNS, 0));
+      store<f64>(rowsB + pOff, f64x2.extract_lane(share, 1));
+      store<f64>(rowsB + rowBytes + pOff, f64x2.extract_lane(profitNS, 1));
     }
-    for (let d = nShare; d < nPrices; d += 2) {
-      const pOff = <usize>d << 3;
-      v128.store(shareRow + pOff, notANumber);
-      v128.store(profitNSRow + pOff, profitNSPair(v128.load(pricesPtr + pOff), v, alpha, mc));
-    }
-    for (let j = 0; j < nEntries; j += 2) {
-      const eOff = <usize>j << 3;
-      const d0 = <usize>load<i32>(entryPricePtr + (<usize>j << 2)) << 3, d1 = <usize>load<i32>(entryPricePtr + (<usize>(j + 1) << 2)) << 3;
-      const share = loadPair(shareRow, d0, d1), profitNS = loadPair(profitNSRow, d0, d1);
-      const leadProfit = f64x2.mul(referrals, v128.load(leadValuesPtr + eOff));
-      // as evaluatePair
-      const profitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
-      v128.store(totalsPtr + eOff, f64x2.add(v128.load(totalsPtr + eOff), profitNS));
-      v128.store(totalsS + eOff, f64x2.add(v128.load(totalsS + eOff), profitS));
-      v128.store(totalsP + eOff, f64x2.add(v128.load(totalsP + eOff), f64x2.pmax(profitNS, profitS)));
-    }
+    addEntryTotals(load<f64>(referralsPtr + o0), rowsA, rowBytes, entryPricePtr, leadValuesPtr, nEntries, totalsPtr);
+    if (second) addEntryTotals(load<f64>(referralsPtr + o1), rowsB, rowBytes, entryPricePtr, leadValuesPtr, nEntries, totalsPtr);
+  }
+}
+
+/** One customer's profits at every entry (from its S and Π(p, 0) rows) added into the three total rows. */
+// @ts-ignore: decorator
+@inline
+function addEntryTotals(referrals: f64, rows: usize, rowBytes: usize, entryPricePtr: usize, leadValuesPtr: usize, nEntries: i32, totalsPtr: usize): void {
+  const totalsS = totalsPtr + (<usize>nEntries << 3);
+  const totalsP = totalsS + (<usize>nEntries << 3);
+  const r = f64x2.splat(referrals);
+  for (let j = 0; j < nEntries; j += 2) {
+    const eOff = <usize>j << 3;
+    const d0 = <usize>load<i32>(entryPricePtr + (<usize>j << 2)) << 3, d1 = <usize>load<i32>(entryPricePtr + (<usize>(j + 1) << 2)) << 3;
+    const share = loadPair(rows, d0, d1), profitNS = loadPair(rows + rowBytes, d0, d1);
+    const leadProfit = f64x2.mul(r, v128.load(leadValuesPtr + eOff));
+    // as evaluatePair
+    const profitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
+    v128.store(totalsPtr + eOff, f64x2.add(v128.load(totalsPtr + eOff), profitNS));
+    v128.store(totalsS + eOff, f64x2.add(v128.load(totalsS + eOff), profitS));
+    v128.store(totalsP + eOff, f64x2.add(v128.load(totalsP + eOff), f64x2.pmax(profitNS, profitS)));
   }
 }
 

@@ -739,7 +739,7 @@ async function totalsAtEntries(
     return block;
   });
   const maxDistinct = Math.max(2, ...layouts.map((l) => l.distinct.length));
-  const scratch = arena.f64(shards.length * 2 * maxDistinct);
+  const scratch = arena.f64(shards.length * 4 * maxDistinct); // S and Π(p, 0) rows for two customers
   const rowOffsets = shards.map((_, k) => 3 * counts[groupOf[k]]);
   const shardBase: number[] = [];
   let total = 0;
@@ -755,7 +755,7 @@ async function totalsAtEntries(
     return [
       columns.v.ptr + o8, columns.alpha.ptr + o8, columns.sc.ptr + o8, columns.r.ptr + o8, columns.mc.ptr + o8, end - start,
       priceBlocks[g]!.ptr, layouts[g].distinct.length, entryBlocks[g]!.ptr, leadBlocks[g]!.ptr, counts[g], options.sigma,
-      exact.ptr + shardBase[k] * 8, scratch.ptr + k * 2 * maxDistinct * 8, layouts[g].nShare,
+      exact.ptr + shardBase[k] * 8, scratch.ptr + k * 4 * maxDistinct * 8, layouts[g].nShare,
     ];
   }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * layouts[groupOf[k]].distinct.length, 0));
   const view = arena.viewF64(exact);
