@@ -877,12 +877,9 @@ export function priceGridSearchLeads(
     } else {
       for (let j = 0; j < nPrices4; j += 4) {
         const pOff = <usize>j << 2;
-        const price = v128.load(prices32Ptr + pOff);
-        const u = f32x4.sub(v, f32x4.mul(alpha, price));
-        const e = expNegAbs32(u);
-        const profitNS = f32x4.mul(logistic32(u, e), f32x4.sub(price, mc));
-        const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, e), shareCost));
-        const share = logistic32(z, expNegAbs32(z));
+        // the search's screen arithmetic (its Π(p, 1) at a zero lead is not used)
+        const share = screenPrices(v128.load(prices32Ptr + pOff), v, alpha, shareCost, zero32, mc, sigma32);
+        const profitNS = blockProfitNS;
         v128.store(rowShare + pOff, share);
         v128.store(rowShareProfit + pOff, f32x4.mul(share, profitNS));
         maxAbsNS = f32x4.pmax(maxAbsNS, f32x4.abs(profitNS));
