@@ -190,6 +190,20 @@ function leadSumError(errNS: f64, scaleNS: f64, leadProfit: f64): f64 {
   return (errNS + U * abs(leadProfit) + U * (1.0 + U) * (scaleNS + abs(leadProfit) * (1.0 + U) + errNS)) * F64_SLACK;
 }
 
+/** Bound on |w32| for w = Π(p, 0) + rL, given the largest computed |Π32(p, 0)| (the scale of Π(p, 1) and its bounds). */
+// @ts-ignore: decorator
+@inline
+function leadSumScale(scaleNS: f64, leadProfit: f64): f64 {
+  return (scaleNS + abs(leadProfit)) * (1.0 + 4.0 * ULP32);
+}
+
+/** Whether a customer's inputs are inside the range the bounds of screenErrors (called before) assume. */
+// @ts-ignore: decorator
+@inline
+function screenInRange(shareCostS: f64, leadProfitS: f64, mcS: f64): bool {
+  return errUsable && errReach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
+}
+
 /**
  * Bound on |Π32(p, 1) − Π(p, 1)| (or of an f32 bound S32(q) w32 against S(q) w), given the largest
  * computed magnitude of those values and scaleW ≥ |w32|: S's and the product's relative error, S ≤ 1
@@ -303,7 +317,7 @@ export function priceGridSearchScreened(
     const v = f32x4.splat(<f32>vS), alpha = f32x4.splat(<f32>alphaS), shareCost = f32x4.splat(<f32>shareCostS);
     const leadProfit = f32x4.splat(<f32>leadProfitS), mc = f32x4.splat(<f32>mcS);
     screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);
-    const inRange = errUsable && errReach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
+    const inRange = screenInRange(shareCostS, leadProfitS, mcS);
     let maxNS = minusInf32, maxS = minusInf32;
     let scaleNS: f64, scaleS: f64;
     const customerRows = rowsOutPtr + <usize>i * (<usize>nPrices4 << 3);
@@ -328,7 +342,7 @@ export function priceGridSearchScreened(
       scaleNS = <f64>maxLane32(maxAbsNS) * 1.001 + 1e-30;
       // Margin for skipping a block: the bound's own f32 error plus the best Π(p, 1)'s, both with
       // |S w32| ≤ |w32| ≤ max |Π32(p, 0)| + |rL| as the scale, and the threshold's f32 rounding.
-      const scaleW = (scaleNS + abs(leadProfitS)) * (1.0 + 4.0 * ULP32);
+      const scaleW = leadSumScale(scaleNS, leadProfitS);
       const errW = leadSumError(profitNSError(scaleNS), scaleNS, leadProfitS);
       const prune = f32x4.splat(<f32>(2.0 * (profitSError(scaleW, errW, scaleW) + ULP32 * scaleW) * F64_SLACK));
       if (windowedCustomer) {
@@ -415,7 +429,7 @@ export function priceGridSearchScreened(
       scaleS = scaleNS;
     }
     const errNS = profitNSError(scaleNS);
-    const scaleW = (scaleNS + abs(leadProfitS)) * (1.0 + 4.0 * ULP32);
+    const scaleW = leadSumScale(scaleNS, leadProfitS);
     const errW = leadSumError(errNS, scaleNS, leadProfitS);
     const errS = profitSError(scaleS, errW, scaleW);
     const keepNS = thresholdBelow(<f64>maxLane32(maxNS) - 2.0 * errNS);
@@ -589,11 +603,11 @@ export function screenErrorCheck(
       maxAbs = f32x4.pmax(maxAbs, f32x4.pmax(f32x4.abs(blockProfitNS), f32x4.abs(blockProfitS)));
     }
     screenErrors(vS, alphaS, shareCostS, mcS, maxAbsPrice, sigma);
-    const inRange = errUsable && errReach < 1e4 && abs(shareCostS) < 1e30 && abs(leadProfitS) < 1e30 && abs(mcS) < 1e30;
+    const inRange = screenInRange(shareCostS, leadProfitS, mcS);
     // as the screen's full branch: one scale for both conditions
     const scale = <f64>maxLane32(maxAbs) * 1.001 + 1e-30;
     const errNS = profitNSError(scale);
-    const errS = profitSError(scale, leadSumError(errNS, scale, leadProfitS), (scale + abs(leadProfitS)) * (1.0 + 4.0 * ULP32));
+    const errS = profitSError(scale, leadSumError(errNS, scale, leadProfitS), leadSumScale(scale, leadProfitS));
     const keepAll = !(inRange && scale < 1e30);
     store<f64>(boundsPtr + (<usize>i << 4), keepAll ? Infinity : errNS);
     store<f64>(boundsPtr + (<usize>i << 4) + 8, keepAll ? Infinity : errS);

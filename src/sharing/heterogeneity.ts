@@ -4,7 +4,8 @@
 //
 // Streaming-friendly: values are binned into a fixed fine grid as they arrive, so memory does not
 // grow with the number of customers and the result does not depend on how the customers were
-// chunked (moments are accumulated customer by customer in input order).
+// chunked (moments are accumulated customer by customer in input order, or merged block by block
+// in a fixed order from the heterogeneityStats kernel's summaries, as the counterfactual does).
 import { combineMoments, HETEROGENEITY_NOT_BINNED, REGULAR_PRICE, type HeterogeneityGrid, type HistogramMoments } from '../kernels/grid.js';
 import type { CustomerPrimitives } from './model.js';
 
@@ -19,7 +20,7 @@ export const QUANTILE_LEVELS = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.9
 export class FineHistogram {
   readonly counts: Float64Array;
   readonly width: number;
-  private readonly inverseWidth: number;
+  readonly inverseWidth: number;
   count = 0;
   min = Infinity;
   max = -Infinity;
@@ -209,7 +210,9 @@ export class HeterogeneityAccumulator {
 
   /** The fine grid and p̄, for the heterogeneityStats kernel (priceGridSearch's `heterogeneity`). */
   grid(): HeterogeneityGrid {
-    return { priceScale: this.priceScale, lo: FINE_LO, inverseWidth: FINE_BINS / (FINE_HI - FINE_LO), bins: FINE_BINS };
+    // the four histograms share one grid; the kernel bins with the histograms' own inverse width
+    const { lo, inverseWidth, bins } = this.histograms.sharingCost;
+    return { priceScale: this.priceScale, lo, inverseWidth, bins };
   }
 
   /**
