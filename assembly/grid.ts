@@ -247,12 +247,13 @@ function thresholdBelow(x: f64): v128 {
  * f64 sums of the customers' error bounds for those rows (+∞ when a customer fell outside the
  * bounds' range), the sum of the customers' largest |profit|, and nPrices4 flags (1: the S rows
  * are screened totals at that price; 0: upper bounds). Windowed totals: the first PILOT_CUSTOMERS
- * customers of the call are screened at every price; their totals place a window of blocks around
- * the best US and UP prices. Every later customer (when S falls with the price) gets S exactly in
- * the window and at anchor prices (every eighth and the last), and elsewhere only where the
- * per-customer search needs it; where S is not known the rows add the bound S(a⁻) w (w = Π(p, 0) +
- * rL ≥ 0) or S(a⁺) w (w < 0) between the neighbouring anchors. The uniform optimum lies near the
- * window for all but unusual markets, so this evaluates S at about 20 prices instead of all. A host
+ * customers of the call are screened at every price; their totals place a window of blocks covering
+ * the best US and UP prices ± WINDOW_MARGIN. Every later customer (when S falls with the price)
+ * gets S exactly in the window and at three anchor prices above it (anchorIndex), and elsewhere
+ * only where the per-customer search needs it; where S is not known the rows add the bound S(a⁻) w
+ * (w = Π(p, 0) + rL ≥ 0; S(a⁻) = 1 below the first anchor) or S(a⁺) w (w < 0; 0 above the last)
+ * between the neighbouring anchors. The uniform optimum lies near the window for all but unusual
+ * markets, so this evaluates S at about 16 prices instead of all. A host
  * takes the best flagged total, keeps every price whose total (or bound) is within twice the error
  * of it, and computes exact totals there with priceTotalsAt.
  *
@@ -276,19 +277,18 @@ export function priceGridSearchScreened(
   const rowU = scratchPtr + (<usize>nPrices4 << 3);
   const rowE = rowU + (<usize>nPrices4 << 2);
   const minusInf32 = f32x4.splat(-Infinity);
-  // Windowed totals (see above): anchor prices, the anchors' S per customer, the window of blocks.
+  // Windowed totals (see above): the window of blocks; three anchor prices above it (lanes 1–3 of
+  // anchorPrices; lane 0 unused) and per block each lane's anchor below and above (see setAnchors).
   const nBlocks = nPrices4 >> 2;
-  const nAnchors = ((nBlocks - 1) >> 1) + 2;
-  const nAnchors4 = (nAnchors + 3) & ~3;
   const anchorPrices = scratchPtr + (<usize>nPrices4 << 4);
-  const anchorShares = anchorPrices + (<usize>(nPrices4 + 8) << 2);
+  const anchorLanes = anchorPrices + 16;
   const windowing = screenTotalsPtr != 0 && rowsOutPtr == 0;
-  if (windowing) {
-    for (let k = 0; k < nAnchors4; k++) store<f32>(anchorPrices + (<usize>k << 2), load<f32>(prices32Ptr + (<usize>anchorIndex(min(k, nAnchors - 1), nPrices4) << 2)));
-  }
   let windowLo = 0, windowHi = nBlocks, windowed = 0;
+  if (windowing) setAnchors(windowLo, windowHi, nBlocks, prices32Ptr, anchorPrices, anchorLanes);
+  // per customer: lane 0 = 1 (the bound where no anchor is below), lanes 1–3 = S at the anchors
+  let anchorTable = f32x4.splat(1);
   // f32 partial sums of the screened totals (see addScreenTotals)
-  const partialSums = anchorShares + (<usize>(nPrices4 + 8) << 2);
+  const partialSums = anchorPrices + (<usize>(nPrices4 + 8) << 3);
   // S where the share stage evaluated it (windowed totals bound S above an evaluated price by it)
   const rowShare = partialSums + (<usize>(3 * nPrices4) << 2);
   let partialCount = 0;
@@ -309,8 +309,9 @@ export function priceGridSearchScreened(
       const bestS = argmaxRow(screenTotalsPtr + (<usize>nPrices4 << 3), nPrices4);
       const bestP = argmaxRow(screenTotalsPtr + (<usize>nPrices4 << 4), nPrices4);
       if (bestS >= 0 && bestP >= 0) {
-        windowLo = max(min(bestS, bestP) >> 2, 1) - 1;
-        windowHi = min((max(bestS, bestP) >> 2) + 2, nBlocks);
+        windowLo = max(min(bestS, bestP) - WINDOW_MARGIN, 0) >> 2;
+        windowHi = min(((max(bestS, bestP) + WINDOW_MARGIN) >> 2) + 1, nBlocks);
+        setAnchors(windowLo, windowHi, nBlocks, prices32Ptr, anchorPrices, anchorLanes);
       }
     }
     // Pass 1: every price in f32.
@@ -349,11 +350,10 @@ export function priceGridSearchScreened(
         windowed++;
         // S at the anchors, exactly in the window, and elsewhere where the anchor below does not
         // rule Π(p, 1) out (S(p) ≤ S(anchor ≤ p)); any order is valid, as the threshold only rises
-        for (let a = 0; a < nAnchors4; a += 4) {
-          const price = v128.load(anchorPrices + (<usize>a << 2));
-          const u = f32x4.sub(v, f32x4.mul(alpha, price));
+        {
+          const u = f32x4.sub(v, f32x4.mul(alpha, v128.load(anchorPrices)));
           const z = f32x4.mul(sigma32, f32x4.sub(softplus32(u, expNegAbs32(u)), shareCost));
-          v128.store(anchorShares + (<usize>a << 2), logistic32(z, expNegAbs32(z)));
+          anchorTable = f32x4.replace_lane(logistic32(z, expNegAbs32(z)), 0, 1.0);
         }
         let maxAbsS = zero32;
         let share = one32;
@@ -366,7 +366,7 @@ export function priceGridSearchScreened(
         let shareBelow = f32x4.splat(f32x4.extract_lane(share, 3));
         for (let b = 0; b < nBlocks; b++) {
           if (b == windowLo) { b = windowHi - 1; continue; }
-          let below = f32x4.splat(load<f32>(anchorShares + (<usize>(b >> 1) << 2)));
+          let below = i8x16.swizzle(anchorTable, v128.load(anchorLanes + (<usize>b << 5)));
           if (b >= windowHi) below = f32x4.pmin(below, shareBelow);
           const bound = f32x4.mul(below, f32x4.add(v128.load(screenNS + (<usize>b << 4)), leadProfit));
           const threshold = f32x4.sub(f32x4.splat(maxLane32(maxS)), prune);
@@ -440,9 +440,9 @@ export function priceGridSearchScreened(
       // A bound's error is the product's as for an exact value, with |S(anchor) w32| ≤ |w32| as the
       // scale, plus |w| ≤ errW where the sign of w = Π(p, 0) + rL that chose the anchor was wrong.
       const errBound = profitSError(scaleW, errW, scaleW) + errW;
-      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll || !(scaleW < 1e30) ? Infinity : errBound, scaleW, true, anchorShares, rowShare, leadProfit);
+      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll || !(scaleW < 1e30) ? Infinity : errBound, scaleW, true, anchorTable, anchorLanes, rowShare, leadProfit);
     } else if (screenTotalsPtr != 0) {
-      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS, false, 0, 0, leadProfit);
+      addScreenTotals(screenTotalsPtr, partialSums, screenNS, screenS, nPrices4, keepAll ? Infinity : errNS, keepAll ? Infinity : errS, scaleNS, false, anchorTable, 0, 0, leadProfit);
     }
     if (screenTotalsPtr != 0 && ++partialCount == PARTIAL_SUM_CUSTOMERS) {
       flushScreenTotals(screenTotalsPtr, partialSums, nPrices4);
@@ -529,7 +529,7 @@ export function priceGridSearchScreened(
     const exact = screenTotalsPtr + (<usize>(3 * nPrices4 + 4) << 3);
     for (let j = 0; j < nPrices4; j++) {
       const b = j >> 2;
-      const isAnchor = j == anchorIndex(j >> 3, nPrices4) || j == anchorIndex(nAnchors - 1, nPrices4);
+      const isAnchor = j == anchorIndex(1, windowLo, windowHi, nPrices4) || j == anchorIndex(2, windowLo, windowHi, nPrices4) || j == anchorIndex(3, windowLo, windowHi, nPrices4);
       const isExact = windowed == 0 || (b >= windowLo && b < windowHi) || isAnchor;
       store<f64>(exact + (<usize>j << 3), isExact ? 1.0 : 0.0);
     }
@@ -540,12 +540,47 @@ export function priceGridSearchScreened(
 // Customers at the start of each call evaluated at every price to place the window of the windowed totals.
 // @ts-ignore: decorator
 @inline const PILOT_CUSTOMERS: i32 = 64;
+// Prices on either side of the pilot's best US and UP prices that the window covers (then whole blocks).
+// @ts-ignore: decorator
+@inline const WINDOW_MARGIN: i32 = 4;
 
-/** Price index of anchor k: every eighth price, the last one last. */
+/**
+ * Price index of anchor lane k (1–3): 4 prices below the window, and 1 and 6 prices above it (its
+ * blocks cover [4 windowLo, 4 windowHi)), clamped to the grid. Far below the window S is near 1,
+ * where the bound S ≤ 1 costs little; above it S falls fast, so anchors there rule out most prices
+ * the window does not cover. (Three anchors fill one f32x4 evaluation with lane 0 = 1; every
+ * eighth price, two evaluations, gave the paper population the same candidates at 9% more time.)
+ */
 // @ts-ignore: decorator
 @inline
-function anchorIndex(k: i32, nPrices4: i32): i32 {
-  return min(k << 3, nPrices4 - 1);
+function anchorIndex(k: i32, windowLo: i32, windowHi: i32, nPrices4: i32): i32 {
+  return k == 1 ? max((windowLo << 2) - 4, 0) : min((windowHi << 2) + (k == 2 ? 1 : 6), nPrices4 - 1);
+}
+
+/**
+ * The anchors' f32 prices (lanes 1–3 of anchorPrices) and, per block of four prices, swizzle
+ * indices into the per-customer anchor table (lane 0: 1, lanes 1–3: S at the anchors): at
+ * anchorLanes + 32 b each price's largest anchor at or below it (lane 0, i.e. S ≤ 1, if none),
+ * then at + 16 its smallest anchor at or above it (out of range, i.e. 0, if none).
+ */
+function setAnchors(windowLo: i32, windowHi: i32, nBlocks: i32, prices32Ptr: usize, anchorPrices: usize, anchorLanes: usize): void {
+  const nPrices4 = nBlocks << 2;
+  store<f32>(anchorPrices, load<f32>(prices32Ptr));
+  for (let k = 1; k < 4; k++) store<f32>(anchorPrices + (<usize>k << 2), load<f32>(prices32Ptr + (<usize>anchorIndex(k, windowLo, windowHi, nPrices4) << 2)));
+  for (let j = 0; j < nPrices4; j++) {
+    // the first lane of equal anchors on both sides, so that an anchor's own price has below == above
+    let below = 0, above = 16; // lane 16: past the table, so the swizzle gives 0
+    for (let k = 1; k < 4; k++) {
+      const a = anchorIndex(k, windowLo, windowHi, nPrices4);
+      if (a <= j && (below == 0 || a > anchorIndex(below, windowLo, windowHi, nPrices4))) below = k;
+      if (a >= j && above == 16) above = k;
+    }
+    const at = anchorLanes + (<usize>(j >> 2) << 5) + (<usize>(j & 3) << 2);
+    for (let byte = 0; byte < 4; byte++) {
+      store<u8>(at + byte, <u8>((below << 2) + byte));
+      store<u8>(at + 16 + byte, <u8>(above == 16 ? 0x80 : (above << 2) + byte));
+    }
+  }
 }
 
 /** First index of the largest value of an f64 row (−1 if none compares, e.g. all NaN). */
@@ -659,7 +694,7 @@ function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE:
  *
  * bounded (a windowed customer): where its S was not evaluated (screenS −∞), the S row holds the
  * upper bound S(a⁻) w for w = Π(p, 0) + rL ≥ 0 and S(a⁺) w for w < 0, a⁻ ≤ p ≤ a⁺ the
- * neighbouring anchors (S falls with p; anchorShares, leadProfit), with S at the highest price
+ * neighbouring anchors (S falls with p; anchorTable and anchorLanes, see setAnchors), with S at the highest price
  * below p whose S was evaluated (rowShare) in place of S(a⁻) when smaller; at an anchor that is
  * S(anchor) w itself.
  */
@@ -667,11 +702,9 @@ function screenShare(j: i32, screenNS: usize, screenS: usize, rowU: usize, rowE:
 @inline
 function addScreenTotals(
   totalsPtr: usize, accPtr: usize, screenNS: usize, screenS: usize, nPrices4: i32, errNS: f64, errS: f64, scale: f64,
-  bounded: bool, anchorShares: usize, rowShare: usize, leadProfit: v128,
+  bounded: bool, anchorTable: v128, anchorLanes: usize, rowShare: usize, leadProfit: v128,
 ): void {
   const rowBytes = <usize>nPrices4 << 2;
-  const lanes = i32x4(0, 1, 2, 3);
-  const last = i32x4.splat(nPrices4 - 1);
   // S at the highest evaluated price so far (S ≤ 1 before any): S(p) is at most that above it
   let evaluatedBelow = f32x4.splat(1);
   for (let j = 0; j < nPrices4; j += 4) {
@@ -681,17 +714,16 @@ function addScreenTotals(
     if (bounded && f32x4.extract_lane(sh, 0) != -Infinity) {
       evaluatedBelow = f32x4.splat(load<f32>(rowShare + off32 + 12));
     } else if (bounded) {
-      const k = j >> 3;
-      const index = i32x4.add(i32x4.splat(j), lanes);
-      const isAnchor = i32x4.eq(index, i32x4.splat(k << 3));
-      // the anchor's own lane keeps its exact S(anchor) w; elsewhere the tighter of the two bounds
-      const anchorBelow = f32x4.splat(load<f32>(anchorShares + (<usize>k << 2)));
+      const lanesBelow = v128.load(anchorLanes + (<usize>j << 3)), lanesAbove = v128.load(anchorLanes + (<usize>j << 3) + 16);
+      // an anchor's own lane (same anchor below and above) keeps its exact S(anchor) w; elsewhere
+      // the tighter of the two bounds below
+      const isAnchor = i32x4.eq(lanesBelow, lanesAbove);
+      const anchorBelow = i8x16.swizzle(anchorTable, lanesBelow);
       const below = v128.bitselect(anchorBelow, f32x4.pmin(anchorBelow, evaluatedBelow), isAnchor);
-      const above = f32x4.splat(load<f32>(anchorShares + (<usize>(k + 1) << 2)));
+      const above = i8x16.swizzle(anchorTable, lanesAbove);
       const w = f32x4.add(ns, leadProfit);
       const atBelow = v128.or(f32x4.ge(w, f32x4.splat(0)), isAnchor);
-      const share = v128.bitselect(above, v128.bitselect(below, above, atBelow), i32x4.eq(index, last));
-      sh = f32x4.mul(share, w);
+      sh = f32x4.mul(v128.bitselect(below, above, atBelow), w);
     }
     accumulate32(accPtr + off32, ns);
     accumulate32(accPtr + rowBytes + off32, sh);
