@@ -523,6 +523,46 @@ test('windowed totals on small and odd grids (one to five blocks, the last ancho
   });
 });
 
+test('windowed screened totals are within their error of the exhaustive totals where flagged exact, and above them less the error elsewhere (anchor bounds)', async () => {
+  // What the candidate rule rests on, price by price: random customers (negative margins at low
+  // prices, so w = Π(p, 0) + rL < 0 takes the anchor above), the paper population and one whose
+  // pilot is unlike the rest of its shard.
+  const paper = syntheticPopulation(40_000, 5);
+  const paperStarts: number[] = []; // blocks of 4096 within each market, as the counterfactual cuts them
+  paper.marketStarts.forEach((start, m) => {
+    for (let b = start; b < (paper.marketStarts[m + 1] ?? 40_000); b += 4096) paperStarts.push(b);
+  });
+  const odd = randomCustomers(8000, 71);
+  const utility = odd.baselineUtility as Float64Array, referrals = odd.expectedReferrals as Float64Array;
+  for (let i = 0; i < 8000; i++) if (i % 4000 < 200) { utility[i] += 6; referrals[i] = 0; }
+  const cases: [string, GridCustomers, number[]][] = [
+    ['random', randomCustomers(12_000, 29), [0, 4000, 8000]],
+    ['paper', paper, paperStarts],
+    ['unlike pilot', odd, [0, 4000]],
+  ];
+  await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
+    for (const [label, customers, groupStarts] of cases) {
+      const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, groupStarts };
+      const screened = await priceGridSearch(customers, { ...options, screenTotals: true }, engine);
+      const exhaustive = await priceGridSearch(customers, { ...options, totals: true }, engine);
+      let bounded = 0;
+      screened.screenTotals!.forEach((t, g) => {
+        (['traditional', 'broadcasting', 'personalizedRequirement'] as const).forEach((row, r) => {
+          const slack = t.error[r] + 4 * t.customers * Number.EPSILON * t.scale;
+          const exact = exhaustive.totals![g][row];
+          exact.forEach((x, j) => {
+            const known = row === 'traditional' || t.exact[j] === 1;
+            if (!known) bounded++;
+            const ok = known ? Math.abs(t[row][j] - x) <= slack : t[row][j] >= x - slack;
+            assert.ok(ok, `${label}, group ${g}, ${row}, price ${j}: screened ${t[row][j]} vs exact ${x} (${known ? 'exact' : 'bound'}, slack ${slack})`);
+          });
+        });
+      });
+      assert.ok(bounded > 0, `${label}: some prices bounded`);
+    }
+  });
+});
+
 test('windowed totals on the paper population: each scheme\'s exhaustive uniform price is among at most two candidates left for the exact totals', async () => {
   // Σ Π(p, 0) is screened at every price (its best need not be a flagged price), and S at the
   // highest evaluated price bounds the S rows above it: on the slides' population little but the
