@@ -249,7 +249,7 @@ function thresholdBelow(x: f64): v128 {
  * are screened totals at that price; 0: upper bounds). Windowed totals: the first PILOT_CUSTOMERS
  * customers of the call are screened at every price; their totals place a window of blocks covering
  * the best US and UP prices ± WINDOW_MARGIN. Every later customer (when S falls with the price)
- * gets S exactly in the window and at three anchor prices above it (anchorIndex), and elsewhere
+ * gets S exactly in the window and at three anchor prices, one below it and two above (anchorIndex), and elsewhere
  * only where the per-customer search needs it; where S is not known the rows add the bound S(a⁻) w
  * (w = Π(p, 0) + rL ≥ 0; S(a⁻) = 1 below the first anchor) or S(a⁺) w (w < 0; 0 above the last)
  * between the neighbouring anchors. The uniform optimum lies near the window for all but unusual
@@ -277,7 +277,7 @@ export function priceGridSearchScreened(
   const rowU = scratchPtr + (<usize>nPrices4 << 3);
   const rowE = rowU + (<usize>nPrices4 << 2);
   const minusInf32 = f32x4.splat(-Infinity);
-  // Windowed totals (see above): the window of blocks; three anchor prices above it (lanes 1–3 of
+  // Windowed totals (see above): the window of blocks; three anchor prices around it (lanes 1–3 of
   // anchorPrices; lane 0 unused) and per block each lane's anchor below and above (see setAnchors).
   const nBlocks = nPrices4 >> 2;
   const anchorPrices = scratchPtr + (<usize>nPrices4 << 4);
@@ -529,8 +529,7 @@ export function priceGridSearchScreened(
     const exact = screenTotalsPtr + (<usize>(3 * nPrices4 + 4) << 3);
     for (let j = 0; j < nPrices4; j++) {
       const b = j >> 2;
-      const isAnchor = j == anchorIndex(1, windowLo, windowHi, nPrices4) || j == anchorIndex(2, windowLo, windowHi, nPrices4) || j == anchorIndex(3, windowLo, windowHi, nPrices4);
-      const isExact = windowed == 0 || (b >= windowLo && b < windowHi) || isAnchor;
+      const isExact = windowed == 0 || (b >= windowLo && b < windowHi) || isAnchorPrice(anchorLanes, j);
       store<f64>(exact + (<usize>j << 3), isExact ? 1.0 : 0.0);
     }
   }
@@ -581,6 +580,14 @@ function setAnchors(windowLo: i32, windowHi: i32, nBlocks: i32, prices32Ptr: usi
       store<u8>(at + 16 + byte, <u8>(above == 16 ? 0x80 : (above << 2) + byte));
     }
   }
+}
+
+/** Whether price j is an anchor: setAnchors gave it the same anchor below and above (as addScreenTotals tests it). */
+// @ts-ignore: decorator
+@inline
+function isAnchorPrice(anchorLanes: usize, j: i32): bool {
+  const at = anchorLanes + (<usize>(j >> 2) << 5) + (<usize>(j & 3) << 2);
+  return load<u32>(at) == load<u32>(at + 16);
 }
 
 /** First index of the largest value of an f64 row (−1 if none compares, e.g. all NaN). */

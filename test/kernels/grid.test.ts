@@ -523,21 +523,26 @@ test('windowed totals on small and odd grids (one to five blocks, the last ancho
   });
 });
 
+/** Starts of blocks of 4096 customers within each market, as the counterfactual cuts them. */
+function marketBlockStarts(marketStarts: readonly number[], n: number): number[] {
+  return marketStarts.flatMap((start, m) => {
+    const starts: number[] = [];
+    for (let b = start; b < (marketStarts[m + 1] ?? n); b += 4096) starts.push(b);
+    return starts;
+  });
+}
+
 test('windowed screened totals are within their error of the exhaustive totals where flagged exact, and above them less the error elsewhere (anchor bounds)', async () => {
   // What the candidate rule rests on, price by price: random customers (negative margins at low
   // prices, so w = Π(p, 0) + rL < 0 takes the anchor above), the paper population and one whose
   // pilot is unlike the rest of its shard.
   const paper = syntheticPopulation(40_000, 5);
-  const paperStarts: number[] = []; // blocks of 4096 within each market, as the counterfactual cuts them
-  paper.marketStarts.forEach((start, m) => {
-    for (let b = start; b < (paper.marketStarts[m + 1] ?? 40_000); b += 4096) paperStarts.push(b);
-  });
   const odd = randomCustomers(8000, 71);
   const utility = odd.baselineUtility as Float64Array, referrals = odd.expectedReferrals as Float64Array;
   for (let i = 0; i < 8000; i++) if (i % 4000 < 200) { utility[i] += 6; referrals[i] = 0; }
   const cases: [string, GridCustomers, number[]][] = [
     ['random', randomCustomers(12_000, 29), [0, 4000, 8000]],
-    ['paper', paper, paperStarts],
+    ['paper', paper, marketBlockStarts(paper.marketStarts, 40_000)],
     ['unlike pilot', odd, [0, 4000]],
   ];
   await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
@@ -568,11 +573,7 @@ test('windowed totals on the paper population: each scheme\'s exhaustive uniform
   // highest evaluated price bounds the S rows above it: on the slides' population little but the
   // optimum comes within the error, so the exact second read evaluates one or two prices per scheme.
   const population = syntheticPopulation(150_000, 3);
-  const groupStarts: number[] = [];
-  population.marketStarts.forEach((start, m) => {
-    const end = population.marketStarts[m + 1] ?? 150_000;
-    for (let b = start; b < end; b += 4096) groupStarts.push(b);
-  });
+  const groupStarts = marketBlockStarts(population.marketStarts, 150_000);
   const options: GridOptions = { prices: feasiblePrices(), sigma: 18.858, leadValue: 125.742, groupStarts };
   let unflaggedTraditional = 0, candidateCount = 0;
   await withEngine({ threads: 2, inlineBelow: 0 }, async (engine) => {
