@@ -82,6 +82,12 @@ export interface GridOptions {
    * Both give the same result bit for bit; screening is about 3× faster. Totals always use it.
    */
   exhaustive?: boolean;
+  /**
+   * Also exact totals at given prices per group, as exactTotalsAtLeads gives them bit for bit
+   * (`exactAt[k][g]`), by a further kernel on each shard after the search, on the customers the
+   * search has just read. A group with no candidates in any run costs nothing.
+   */
+  exactAt?: readonly TotalsRun[];
 }
 
 /** Σ_i Π_i(p, 0), Σ_i Π_i(p, 1) and Σ_i max_s Π_i(p, s) at each grid price, for one group. */
@@ -180,6 +186,8 @@ export interface GridResult {
    * finite or off the grid).
    */
   heterogeneity?: { moments: HistogramMoments[][]; bins: Uint16Array };
+  /** With `exactAt`: totals[k][g] at run k's candidates of group g, in their order. */
+  exactAt?: PriceTotals[][];
 }
 
 export interface HeterogeneityGrid {
@@ -290,6 +298,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     if (bytes > 2 ** 30) throw badInput(`leadValues needs ${(bytes / 2 ** 30).toFixed(1)} GiB of working memory for ${n} customers: search them in batches`);
   }
   if (options.leadSumsOnly && !leads) throw badInput('leadSumsOnly needs leadValues');
+  if (options.exactAt) validateRuns(options.exactAt, groupStarts.length, nPrices, 'exactAt');
   // The kernel steps through prices two at a time: repeat the last price, which never wins a strict comparison.
   const padded = nPrices % 2 === 0 ? [...options.prices] : [...options.prices, options.prices[nPrices - 1]];
   const m = padded.length;
@@ -347,6 +356,10 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
         ],
       });
     }
+    // optional: exact totals at given prices, by a further kernel on each shard
+    const exactRuns = options.exactAt;
+    const exactJob = exactRuns ? entryTotalsJob(arena, shards, groupStarts, runEntries(exactRuns, groupStarts.length), options, { v, alpha, sc, r, mc }) : undefined;
+    if (exactJob) then.push({ kernel: 'priceTotalsAt', argsFor: exactJob.argsFor });
     const screening = !options.totals && !options.exhaustive;
     if (options.uniform && !screening && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
@@ -412,6 +425,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
       }, n * m, outputs, then);
       requireFiniteIfFlagged(flags, customers);
     }
+    if (exactJob) result.exactAt = splitByRun(exactRuns!, exactJob.reduce());
     if (stats) result.schemeStats = reduceSchemeStats(arena.viewF64(stats), statsWidth, nPrices, shards, groupStarts);
     if (hetMoments) result.heterogeneity!.moments = reduceMoments(arena.viewF64(hetMoments), hetWidth, shards, groupStarts);
     if (totals) result.totals = reduceTotals(arena.viewF64(totals), shards, groupStarts, m, nPrices);
@@ -573,13 +587,13 @@ export function addScreenedLeadTotals(a: ScreenedLeadTotals, b: ScreenedLeadTota
  * The prices (indices, ascending) whose exact total Σ_i Π_i(p, 1) at lead value L can still be
  * the largest, from screened lead totals (as `candidatePrices` for the broadcasting row).
  */
-export function leadCandidatePrices(t: ScreenedLeadTotals, leadValue: number): number[] {
+export function leadCandidatePrices(t: ScreenedLeadTotals, leadValue: number, slackFactor = 1): number[] {
   const totals = Array.from(t.shareProfit, (a, j) => a + leadValue * t.shareReferrals[j]);
   const best = Math.max(...totals);
   const error = t.error.shareProfit + Math.abs(leadValue) * t.error.shareReferrals;
   // the sums' double-precision rounding (as candidatePrices), plus forming A + L B
   const scale = t.scale.shareProfit + Math.abs(leadValue) * t.scale.shareReferrals;
-  const slack = 2 * error + 4 * (t.customers + 2) * Number.EPSILON * scale;
+  const slack = slackFactor * (2 * error + 4 * (t.customers + 2) * Number.EPSILON * scale);
   const keep: number[] = [];
   for (let j = 0; j < totals.length; j++) if (!(totals[j] < best - slack)) keep.push(j);
   return keep;
@@ -685,15 +699,16 @@ export function emptyScreenedTotals(nPrices: number): ScreenedTotals {
  * The prices (indices, ascending) whose exact total of `row` can still be the largest: screened
  * total within twice the error bound of the best screened total, the bound including the
  * double-precision rounding of the sums (≤ customers · eps · Σ|profit|, doubled for safety).
+ * `slackFactor` > 1 widens the margin (a guess from part of a market's customers).
  */
-export function candidatePrices(t: ScreenedTotals, row: (typeof TOTAL_ROWS)[number]): number[] {
+export function candidatePrices(t: ScreenedTotals, row: (typeof TOTAL_ROWS)[number], slackFactor = 1): number[] {
   const totals = t[row];
   const r = TOTAL_ROWS.indexOf(row);
   // the best total that is known (within error), not a bound: Σ Π(p, 0) is screened at every price
   const known = (j: number) => row === 'traditional' || t.exact[j] === 1;
   let best = -Infinity;
   for (let j = 0; j < totals.length; j++) if (known(j) && totals[j] > best) best = totals[j];
-  const slack = 2 * t.error[r] + 4 * t.customers * Number.EPSILON * t.scale;
+  const slack = slackFactor * (2 * t.error[r] + 4 * t.customers * Number.EPSILON * t.scale);
   const keep: number[] = [];
   for (let j = 0; j < totals.length; j++) if (!(totals[j] < best - slack)) keep.push(j);
   return keep;
@@ -710,12 +725,51 @@ export function bestCandidate(candidates: readonly number[], totals: ArrayLike<n
   return { index: candidates[best], total: totals[best] };
 }
 
-/** priceTotalsAt over every shard with its group's (price index, lead value) entries; reduced per group in shard order. */
-async function totalsAtEntries(
-  engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[],
+/** One lead value's candidate prices per group (indices into the grid); `profitOnly`: only Σ Π(p, 0) is needed. */
+export interface TotalsRun {
+  leadValue: number;
+  candidates: readonly (readonly number[])[];
+  profitOnly?: boolean;
+}
+
+function validateRuns(runs: readonly TotalsRun[], groups: number, nPrices: number, what = 'runs'): void {
+  runs.forEach((run, k) => {
+    requireFiniteScalar(`${what}[${k}].leadValue`, run.leadValue);
+    if (run.candidates.length !== groups) throw badInput(`${what}[${k}]: candidates for ${run.candidates.length} groups, but there are ${groups}`);
+    run.candidates.forEach((list, g) => list.forEach((j) => {
+      if (!Number.isInteger(j) || j < 0 || j >= nPrices) throw badInput(`${what}[${k}].candidates[${g}] has price index ${j}, outside 0..${nPrices - 1}`);
+    }));
+  });
+}
+
+/** Each group's (price, lead value) entries of every run, runs in order. */
+function runEntries(runs: readonly TotalsRun[], groups: number): { price: number; lead: number; profitOnly?: boolean }[][] {
+  return Array.from({ length: groups }, (_, g) => runs.flatMap((run) => run.candidates[g].map((price) => ({ price, lead: run.leadValue, profitOnly: run.profitOnly }))));
+}
+
+/** Splits each group's entry totals (runEntries' order) back into runs: totals[k][g]. */
+function splitByRun(runs: readonly TotalsRun[], totals: readonly PriceTotals[]): PriceTotals[][] {
+  const at = totals.map(() => 0);
+  return runs.map((run) => run.candidates.map((list, g) => {
+    const from = at[g];
+    at[g] += list.length;
+    const t = totals[g];
+    return {
+      traditional: t.traditional.slice(from, from + list.length), broadcasting: t.broadcasting.slice(from, from + list.length),
+      personalizedRequirement: t.personalizedRequirement.slice(from, from + list.length),
+    };
+  }));
+}
+
+/**
+ * The priceTotalsAt kernel over shards, each with its group's (price index, lead value) entries:
+ * the per-shard arguments, the work, and the reduction per group in shard order (after the run).
+ */
+function entryTotalsJob(
+  arena: Arena, shards: readonly Shard[], groupStarts: readonly number[],
   entries: readonly (readonly { price: number; lead: number; profitOnly?: boolean }[])[], options: Pick<GridOptions, 'prices' | 'sigma'>,
   columns: Columns,
-): Promise<PriceTotals[]> {
+): { argsFor: (shard: Shard, k: number) => number[]; work: number; reduce: () => PriceTotals[] } {
   const groupOf = shardGroups(shards, groupStarts);
   // Per group: its distinct prices (even count: the last repeated), each entry's index among them
   // and its lead value (entries even: the last repeated). The kernel evaluates a customer once per
@@ -740,16 +794,15 @@ async function totalsAtEntries(
   });
   const maxDistinct = Math.max(2, ...layouts.map((l) => l.distinct.length));
   const scratch = arena.f64(shards.length * 4 * maxDistinct); // S and Π(p, 0) rows for two customers
-  const rowOffsets = shards.map((_, k) => 3 * counts[groupOf[k]]);
   const shardBase: number[] = [];
   let total = 0;
-  for (const size of rowOffsets) {
+  shards.forEach((_, k) => {
     shardBase.push(total);
-    total += size;
-  }
+    total += 3 * counts[groupOf[k]];
+  });
   const exact = arena.f64(Math.max(total, 1));
   arena.viewF64(exact).fill(0);
-  await engine.forShards('priceTotalsAt', shards, ({ start, end }, k) => {
+  const argsFor = ({ start, end }: Shard, k: number): number[] => {
     const o8 = start * 8, g = groupOf[k];
     if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, options.sigma, 0, 0, 0]; // n = 0: nothing read or written
     return [
@@ -757,18 +810,32 @@ async function totalsAtEntries(
       priceBlocks[g]!.ptr, layouts[g].distinct.length, entryBlocks[g]!.ptr, leadBlocks[g]!.ptr, counts[g], options.sigma,
       exact.ptr + shardBase[k] * 8, scratch.ptr + k * 4 * maxDistinct * 8, layouts[g].nShare,
     ];
-  }, shards.reduce((sum, s, k) => sum + (s.end - s.start) * layouts[groupOf[k]].distinct.length, 0));
-  const view = arena.viewF64(exact);
-  const out = entries.map((list) => ({
-    traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
-  }));
-  shards.forEach((_, k) => {
-    const g = groupOf[k], c = counts[g], base = shardBase[k];
-    TOTAL_ROWS.forEach((row, r) => {
-      for (let j = 0; j < entries[g].length; j++) out[g][row][j] += view[base + r * c + j];
+  };
+  const reduce = (): PriceTotals[] => {
+    const view = arena.viewF64(exact);
+    const out = entries.map((list) => ({
+      traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
+    }));
+    shards.forEach((_, k) => {
+      const g = groupOf[k], c = counts[g], base = shardBase[k];
+      TOTAL_ROWS.forEach((row, r) => {
+        for (let j = 0; j < entries[g].length; j++) out[g][row][j] += view[base + r * c + j];
+      });
     });
-  });
-  return out;
+    return out;
+  };
+  return { argsFor, work: shards.reduce((sum, s, k) => sum + (s.end - s.start) * layouts[groupOf[k]].distinct.length, 0), reduce };
+}
+
+/** priceTotalsAt over every shard with its group's (price index, lead value) entries; reduced per group in shard order. */
+async function totalsAtEntries(
+  engine: Engine, arena: Arena, shards: readonly Shard[], groupStarts: readonly number[],
+  entries: readonly (readonly { price: number; lead: number; profitOnly?: boolean }[])[], options: Pick<GridOptions, 'prices' | 'sigma'>,
+  columns: Columns,
+): Promise<PriceTotals[]> {
+  const job = entryTotalsJob(arena, shards, groupStarts, entries, options, columns);
+  await engine.forShards('priceTotalsAt', shards, job.argsFor, job.work);
+  return job.reduce();
 }
 
 /** totalsAtEntries for one lead value: totals per group in the order of its candidates. */
@@ -785,37 +852,21 @@ function totalsAtCandidates(
  * values in one kernel pass: `runs[k].candidates[g]` are group g's price indices (into
  * `options.prices`) at lead value `runs[k].leadValue`; returns totals[k][g] in that order. Each
  * total is summed shard by shard with the exhaustive kernel's arithmetic and order, so it equals
- * that kernel's total at that lead value bit for bit. A run with `profitOnly` needs only Σ Π(p, 0)
- * (traditional): at prices that no other run of the group needs, S is not evaluated, so its
- * broadcasting row is NaN and its personalized-requirement row meaningless.
+ * that kernel's total at that lead value bit for bit, whatever other prices are asked for. A run
+ * with `profitOnly` needs only Σ Π(p, 0) (traditional): at prices that no other run of the group
+ * needs, S is not evaluated, so its broadcasting row is NaN and its personalized-requirement row
+ * meaningless.
  */
 export function exactTotalsAtLeads(
   customers: GridCustomers, options: Pick<GridOptions, 'prices' | 'sigma' | 'groupStarts'>,
-  runs: readonly { leadValue: number; candidates: readonly (readonly number[])[]; profitOnly?: boolean }[], engine: Engine = getDefaultEngine(),
+  runs: readonly TotalsRun[], engine: Engine = getDefaultEngine(),
 ): Promise<PriceTotals[][]> {
   const { n, groupStarts } = validate(customers, { ...options, leadValue: 0 });
-  runs.forEach((run, k) => {
-    requireFiniteScalar(`runs[${k}].leadValue`, run.leadValue);
-    if (run.candidates.length !== groupStarts.length) throw badInput(`runs[${k}]: candidates for ${run.candidates.length} groups, but there are ${groupStarts.length}`);
-    run.candidates.forEach((list, g) => list.forEach((j) => {
-      if (!Number.isInteger(j) || j < 0 || j >= options.prices.length) throw badInput(`runs[${k}].candidates[${g}] has price index ${j}, outside 0..${options.prices.length - 1}`);
-    }));
-  });
+  validateRuns(runs, groupStarts.length, options.prices.length);
   return engine.exclusive(async (arena) => {
     const columns = copyColumns(arena, customers);
-    const entries = groupStarts.map((_, g) => runs.flatMap((run) => run.candidates[g].map((price) => ({ price, lead: run.leadValue, profitOnly: run.profitOnly }))));
-    const totals = await totalsAtEntries(engine, arena, planShards(n, undefined, groupStarts), groupStarts, entries, options, columns);
-    // split each group's entries back into runs
-    const at = groupStarts.map(() => 0);
-    return runs.map((run) => run.candidates.map((list, g) => {
-      const from = at[g];
-      at[g] += list.length;
-      const t = totals[g];
-      return {
-        traditional: t.traditional.slice(from, from + list.length), broadcasting: t.broadcasting.slice(from, from + list.length),
-        personalizedRequirement: t.personalizedRequirement.slice(from, from + list.length),
-      };
-    }));
+    const totals = await totalsAtEntries(engine, arena, planShards(n, undefined, groupStarts), groupStarts, runEntries(runs, groupStarts.length), options, columns);
+    return splitByRun(runs, totals);
   });
 }
 

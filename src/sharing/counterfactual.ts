@@ -4,9 +4,11 @@
 // (S), nobody broadcasting (NS) or a per-customer requirement (P). Everything comes from one
 // price-grid search per customer (kernels/grid.ts): per-customer optima give the P schemes,
 // per-market per-price totals give the U schemes. The totals are screened in single precision in
-// that same pass; a second read computes them exactly at the few prices that can still win (the
-// "candidates"), with the exhaustive kernel's arithmetic and order, so every uniform price and
-// total is the exhaustive search's.
+// that same pass; exact totals at the few prices that can still win (the "candidates") come block
+// by block with the exhaustive kernel's arithmetic and order, so every uniform price and total is
+// the exhaustive search's. Most blocks get them in the same pass, at the candidates predicted from
+// their market's totals so far; blocks launched before their market had totals, or whose prediction
+// missed a final candidate, are read a second time.
 //
 // Scale and determinism: customers arrive in chunks (a file read piece by piece). Each market's
 // customers are re-cut into blocks of BLOCK_SIZE in input order, so the grid kernel sees the same
@@ -15,7 +17,7 @@
 //
 // Two passes: the first finds every optimum; the second (only for what needs the uniform prices
 // chosen in the first) splits the UP customers by requirement and evaluates the delta-method
-// gradients; between them the exact uniform totals read the customers again. The first read's
+// gradients; between them the exact uniform totals read the blocks pass 1 left again. The first read's
 // customers (their primitives) are kept for those reads up to a byte budget (`keepBytes`); past
 // it the source is read again, so memory stays bounded by the budget, the chunk and the blocks.
 // The per-customer work runs in kernels on the workers: the search, then on the same shard the
@@ -33,12 +35,12 @@
 // - Propositions 2–3 compare customers with equal v, α and market; real customers rarely tie
 //   exactly, so every run checks them on perturbed twins of a sample of its customers (every
 //   100th row, at most 2,000), and P1 on every customer.
-import { badInput } from '../errors.js';
+import { badInput, PromoptError } from '../errors.js';
 import { getDefaultEngine, type Engine } from '../parallel/engine.js';
 import {
   addScreenedLeadTotals, addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedLeadTotals, emptyScreenedTotals, exactTotalsAtLeads, feasiblePrices,
   leadCandidatePrices, priceGridSearch, priceGridSearchLeads, REGULAR_PRICE, requirementSplit, unionOf,
-  type GridResult, type LeadGridResult, type PriceTotals, type ScreenedLeadTotals, type ScreenedTotals, type UniformChoice,
+  type GridResult, type LeadGridResult, type PriceTotals, type TotalsRun, type ScreenedLeadTotals, type ScreenedTotals, type UniformChoice,
 } from '../kernels/grid.js';
 import { readSharingDataChunks } from './data.js';
 import type { Progress } from '../report/progress.js';
@@ -111,6 +113,12 @@ export interface CounterfactualOptions {
    * CSV takes ≈ 1 min per read). Past it the data are read again per pass. Default 2 GiB; 0 never keeps.
    */
   keepBytes?: number;
+  /**
+   * Filled in with how the exact uniform totals were obtained: blocks in all, and blocks read a
+   * second time because pass 1 had not predicted their market's final candidates (e.g. the blocks
+   * launched before their market had any totals). Depends on the chunk size; results do not.
+   */
+  work?: { blocks?: number; rereadBlocks?: number };
   /** Updated with customers done over the three reads (pass 1, exact totals, pass 2): total 3 × customers. */
   progress?: Progress;
   seed?: number;
@@ -363,6 +371,10 @@ class KeptChunks {
 
 interface Block {
   market: number;
+  /** The block's place among its market's blocks (0, 1, …), the same in every read. */
+  ordinal: number;
+  /** Not wanted by this read: customers are counted, not copied, and the block is never returned. */
+  skip: boolean;
   n: number;
   /** Input row of the block's first customer. */
   firstRow: number;
@@ -374,11 +386,15 @@ interface Block {
 }
 
 function allocateBlock(market: number, size: number): Block {
-  return { market, n: 0, firstRow: 0, v: new Float64Array(size), alpha: new Float64Array(size), sc: new Float64Array(size), r: new Float64Array(size), mc: new Float64Array(size) };
+  return { market, ordinal: 0, skip: false, n: 0, firstRow: 0, v: new Float64Array(size), alpha: new Float64Array(size), sc: new Float64Array(size), r: new Float64Array(size), mc: new Float64Array(size) };
 }
 
 interface MarketState {
   customers: number;
+  /** Blocks added (their ordinals are 0 … blocks − 1). */
+  blocks: number;
+  /** Per block (by ordinal): exact totals at the prices predicted when it was launched, if any. */
+  predicted: (PredictedTotals | undefined)[];
   /** Screened per-price totals (UNS: traditional, US: broadcasting, UP: personalizedRequirement). */
   screened: ScreenedTotals;
   sumPNS: number;
@@ -399,14 +415,19 @@ class MarketBlocker {
   private readonly pending: Block[] = [];
   /** Spent blocks, reused (fresh typed arrays cost page faults and GC pressure at 20M customers). */
   private readonly pool: Block[] = [];
-  constructor(private readonly blockSize: number) {}
+  /** Blocks started per market. */
+  private readonly started: number[] = [];
+  /** `wanted`: the blocks this read needs (by market and ordinal); the others are skipped. */
+  constructor(private readonly blockSize: number, private readonly wanted?: (market: number, ordinal: number) => boolean) {}
 
   private newBlock(market: number): Block {
-    const reused = this.pool.pop();
-    if (!reused) return allocateBlock(market, this.blockSize);
-    reused.market = market;
-    reused.n = 0;
-    return reused;
+    const block = this.pool.pop() ?? allocateBlock(market, this.blockSize);
+    while (this.started.length <= market) this.started.push(0);
+    block.market = market;
+    block.ordinal = this.started[market]++;
+    block.skip = this.wanted ? !this.wanted(market, block.ordinal) : false;
+    block.n = 0;
+    return block;
   }
 
   recycle(block: Block): void {
@@ -432,15 +453,18 @@ class MarketBlocker {
         const b = this.pending[m];
         if (b.n === 0) b.firstRow = firstRow + i;
         const take = Math.min(end - i, this.blockSize - b.n);
-        copy(p.baselineUtility, b.v, b.n, i, i + take);
-        copy(p.priceSensitivity, b.alpha, b.n, i, i + take);
-        copy(p.shareCost, b.sc, b.n, i, i + take);
-        copy(p.expectedReferrals, b.r, b.n, i, i + take);
-        copy(chunk.marginalCost, b.mc, b.n, i, i + take);
+        if (!b.skip) {
+          copy(p.baselineUtility, b.v, b.n, i, i + take);
+          copy(p.priceSensitivity, b.alpha, b.n, i, i + take);
+          copy(p.shareCost, b.sc, b.n, i, i + take);
+          copy(p.expectedReferrals, b.r, b.n, i, i + take);
+          copy(chunk.marginalCost, b.mc, b.n, i, i + take);
+        }
         b.n += take;
         i += take;
         if (b.n === this.blockSize) {
-          full.push(b);
+          if (b.skip) this.recycle(b);
+          else full.push(b);
           this.pending[m] = this.newBlock(m);
         }
       }
@@ -454,9 +478,33 @@ class MarketBlocker {
    * (which differs between sources), so order-dependent sums over blocks are the same.
    */
   rest(): Block[] {
-    return this.pending.filter((b) => b.n > 0).sort((a, b) => a.firstRow - b.firstRow);
+    return this.pending.filter((b) => b.n > 0 && !b.skip).sort((a, b) => a.firstRow - b.firstRow);
   }
 }
+
+/** A block's exact totals at the candidate prices its market's partial totals predicted, per run. */
+interface PredictedTotals {
+  lists: number[][];
+  totals: PriceTotals[];
+}
+
+/**
+ * Exact totals wanted at one lead value: which prices a market's screened totals leave as
+ * candidates (`slackFactor` > 1: a wider guess from part of the market) and whether only Σ Π(p, 0) is needed.
+ */
+interface ExactRun {
+  leadValue: number;
+  profitOnly?: boolean;
+  candidates(state: MarketState, slackFactor?: number): number[];
+}
+
+/**
+ * A block's candidates are predicted from its market's totals so far with this many times the
+ * final margin: on the paper population (3M and 6M customers, three seeds) the plain margin
+ * missed a final candidate in 48 of 1,035 predicted blocks (a near tie the partial totals had not
+ * yet brought within it), twice the margin in none, at 2.4 prices per block instead of 2.2.
+ */
+const PREDICTION_SLACK = 2;
 
 interface Grid {
   prices: number[];
@@ -483,7 +531,7 @@ class FirstPass {
   readonly blocker: MarketBlocker;
   private readonly batches: BatchPool;
 
-  constructor(private readonly grid: Grid, sigma: number, private readonly options: CounterfactualOptions) {
+  constructor(private readonly grid: Grid, sigma: number, private readonly options: CounterfactualOptions, private readonly runs: readonly ExactRun[]) {
     const blockSize = options.blockSize ?? BLOCK_SIZE;
     if (!Number.isInteger(blockSize) || blockSize < 1) throw badInput(`block size must be a positive integer, got ${blockSize}`);
     this.blocker = new MarketBlocker(blockSize);
@@ -499,6 +547,8 @@ class FirstPass {
       const nPrices = this.grid.prices.length;
       this.markets.push({
         customers: 0,
+        blocks: 0,
+        predicted: [],
         screened: emptyScreenedTotals(nPrices),
         sumPNS: 0, sumPS: 0, sumPP: 0,
         leadScreened: emptyScreenedLeadTotals(nPrices),
@@ -534,11 +584,30 @@ class FirstPass {
     const { prices, sigma, leadValue, gamma } = this.grid;
     // every γ of the sensitivity grid on the same screen (S and Π(p, 0) do not depend on the lead value)
     const leadValues = gamma.length === 0 ? undefined : gamma.map((g) => g * leadValue);
-    const search = priceGridSearch(batch.customers, { prices, sigma, leadValue, leadValues, leadSumsOnly: leadValues !== undefined, groupStarts: batch.starts, screenTotals: true, schemeStats: true, heterogeneity: this.heterogeneity.grid() }, engine);
+    // exact totals at the candidates predicted from each market's totals so far (none for a market without any yet)
+    const guesses = new Map<number, number[][]>();
+    const guess = (m: number): number[][] => {
+      let lists = guesses.get(m);
+      if (!lists) {
+        const state = this.markets[m];
+        lists = this.runs.map((run) => (state.customers > 0 ? run.candidates(state, PREDICTION_SLACK) : []));
+        guesses.set(m, lists);
+      }
+      return lists;
+    };
+    const exactAt = this.runs.map((run, k) => ({ leadValue: run.leadValue, profitOnly: run.profitOnly, candidates: blocks.map((block) => guess(block.market)[k]) }));
+    const search = priceGridSearch(batch.customers, {
+      prices, sigma, leadValue, leadValues, leadSumsOnly: leadValues !== undefined, groupStarts: batch.starts,
+      screenTotals: true, schemeStats: true, heterogeneity: this.heterogeneity.grid(), exactAt,
+    }, engine);
     return search.then((result) => () => {
       this.batches.release(batch);
       blocks.forEach((block, b) => {
         this.accumulate(block, batch.starts[b], result, b, result.leads);
+        const lists = exactAt.map((run) => run.candidates[b]);
+        const state = this.markets[block.market];
+        if (block.ordinal !== state.blocks - 1) throw new PromoptError('INTERNAL', `market ${block.market} block ${block.ordinal} added as block ${state.blocks - 1}`);
+        if (lists.some((list) => list.length > 0)) state.predicted[block.ordinal] = { lists, totals: result.exactAt!.map((byBlock) => byBlock[b]) };
         this.blocker.recycle(block);
       });
     });
@@ -584,6 +653,28 @@ class FirstPass {
     const sumPP = byGamma?.sumPP?.[b];
     for (let g = 0; sumPP && g < sumPP.length; g++) state.gammaSumPP[g] += sumPP[g];
     state.customers += block.n;
+    state.blocks++;
+  }
+
+  /**
+   * Each block's exact totals at its market's final candidates (`lists[k][m]`, run k), where its
+   * predicted prices included them all (undefined elsewhere: those blocks are read again).
+   */
+  blockTotals(lists: readonly (readonly (readonly number[])[])[]): (PriceTotals[] | undefined)[][] {
+    return this.markets.map((state, m) => Array.from({ length: state.blocks }, (_, o) => {
+      const predicted = state.predicted[o];
+      if (!predicted) return undefined;
+      const at = lists.map((run, k) => run[m].map((j) => predicted.lists[k].indexOf(j)));
+      if (at.some((positions) => positions.some((i) => i < 0))) return undefined;
+      return at.map((positions, k) => {
+        const t = predicted.totals[k];
+        return {
+          traditional: Float64Array.from(positions, (i) => t.traditional[i]),
+          broadcasting: Float64Array.from(positions, (i) => t.broadcasting[i]),
+          personalizedRequirement: Float64Array.from(positions, (i) => t.personalizedRequirement[i]),
+        };
+      });
+    }));
   }
 }
 
@@ -664,37 +755,41 @@ class BatchPipeline {
   }
 }
 
+function zeroTotals(length: number): PriceTotals {
+  return { traditional: new Float64Array(length), broadcasting: new Float64Array(length), personalizedRequirement: new Float64Array(length) };
+}
+
+function addTotals(into: PriceTotals, from: PriceTotals): void {
+  addInto(into.traditional, from.traditional);
+  addInto(into.broadcasting, from.broadcasting);
+  addInto(into.personalizedRequirement, from.personalizedRequirement);
+}
+
 /**
- * Exact per-market totals at the candidate prices: the data are read and cut into blocks again
- * exactly as in pass 1, each block's totals come from the kernel (exactTotalsAtLeads, which sums as
- * the exhaustive kernel does) and are added per market in block order — the order pass 1 used.
+ * Reads the data again for the blocks whose exact totals pass 1 did not give (`perBlock[m][o]`
+ * undefined) and fills them in: the customers are cut into blocks exactly as in pass 1 (the other
+ * blocks are counted, not copied), and each block's totals come from the kernel
+ * (exactTotalsAtLeads, which sums as the exhaustive kernel does) at the runs' candidates.
  */
-async function exactUniformTotals(
+async function readBlockTotals(
   source: CustomerSource, params: SharingParameters, grid: Grid, options: CounterfactualOptions, engine: Engine,
-  runs: readonly CandidateRun[], onRows?: (rows: number) => void,
-): Promise<PriceTotals[][]> {
-  const zeros = (list: readonly number[]): PriceTotals => ({
-    traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
-  });
-  const totals = runs.map((run) => run.candidates.map(zeros));
-  const add = (into: PriceTotals, from: PriceTotals) => {
-    addInto(into.traditional, from.traditional);
-    addInto(into.broadcasting, from.broadcasting);
-    addInto(into.personalizedRequirement, from.personalizedRequirement);
-  };
+  runs: readonly TotalsRun[], perBlock: (PriceTotals[] | undefined)[][], onRows?: (rows: number) => void,
+): Promise<void> {
   const blockSize = options.blockSize ?? BLOCK_SIZE;
-  const blocker = new MarketBlocker(blockSize);
+  const blocker = new MarketBlocker(blockSize, (m, o) => m < perBlock.length && o < perBlock[m].length && perBlock[m][o] === undefined);
   const batches = new BatchPool(BATCH_BLOCKS * blockSize);
   const { prices, sigma } = grid;
-  // Batch k's totals are added while the workers run batch k + 1 (as in pass 1), in batch order.
+  // Batch k's totals are stored while the workers run batch k + 1 (as in pass 1).
   const pipeline = new BatchPipeline((batchBlocks: Block[]): Promise<() => void> => {
     const batch = batches.concat(batchBlocks);
     // every run (lead value) in one kernel pass over the batch
     const blockRuns = runs.map((run) => ({ ...run, candidates: batchBlocks.map((block) => run.candidates[block.market]) }));
     return exactTotalsAtLeads(batch.customers, { prices, sigma, groupStarts: batch.starts }, blockRuns, engine).then((byRun) => () => {
       batches.release(batch);
-      byRun.forEach((t, k) => batchBlocks.forEach((block, b) => add(totals[k][block.market], t[b])));
-      batchBlocks.forEach((block) => blocker.recycle(block));
+      batchBlocks.forEach((block, b) => {
+        perBlock[block.market][block.ordinal] = byRun.map((t) => t[b]);
+        blocker.recycle(block);
+      });
     });
   });
   let rows = 0;
@@ -706,14 +801,9 @@ async function exactUniformTotals(
   }
   await pipeline.submit(blocker.rest());
   await pipeline.finish();
-  return totals;
-}
-
-/** Candidate prices of every market at one lead value; `profitOnly`: only Σ Π(p, 0) is needed. */
-interface CandidateRun {
-  leadValue: number;
-  candidates: readonly (readonly number[])[];
-  profitOnly?: boolean;
+  perBlock.forEach((blocks, m) => blocks.forEach((t, o) => {
+    if (!t) throw new PromoptError('INTERNAL', `market ${m} block ${o} has no exact totals after the second read`);
+  }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,8 +834,16 @@ export async function counterfactual(
   const progress = options.progress;
   const passes = (options.uniformConditions ?? true) || covariance ? 2 : 1;
 
+  // Exact uniform totals: at one lead value for US and UP (S is needed), Σ Π(p, 0) only for UNS
+  // (one exponential per price instead of the share's two and a logarithm), and one run per γ.
+  const exactRuns: ExactRun[] = [
+    { leadValue, candidates: (s, f) => unionOf([candidatePrices(s.screened, 'broadcasting', f), candidatePrices(s.screened, 'personalizedRequirement', f)]) },
+    { leadValue, profitOnly: true, candidates: (s, f) => candidatePrices(s.screened, 'traditional', f) },
+    ...gamma.map((g): ExactRun => ({ leadValue: g * leadValue, candidates: (s, f) => leadCandidatePrices(s.leadScreened, g * leadValue, f) })),
+  ];
+
   // Pass 1: kernel batches of at most BATCH_BLOCKS blocks, pipelined (accumulate batch k while the workers run batch k + 1).
-  const first = new FirstPass(grid, params.sigma, options);
+  const first = new FirstPass(grid, params.sigma, options, exactRuns);
   const pipeline = new BatchPipeline((blocks) => first.launch(blocks, engine));
   const keep = new KeptChunks(options.keepBytes ?? DEFAULT_KEEP_BYTES, covariance !== undefined);
   for await (const chunk of source.chunks()) {
@@ -767,23 +865,28 @@ export async function counterfactual(
   const order = markets.map((_, m) => m).filter((m) => markets[m].customers > 0)
     .sort((a, b) => (nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : a - b));
   const marketNames = order.map(nameOf);
-  // Uniform prices: exact totals at each market's candidate prices (a second read of the data).
-  const rowOf = { UNS: 'traditional', US: 'broadcasting', UP: 'personalizedRequirement' } as const;
-  // UNS needs Π(p, 0) only: its candidates are a run of their own (one exponential per price instead of the share's two and a logarithm)
-  const candidates = {
-    UNS: markets.map((s) => candidatePrices(s.screened, 'traditional')),
-    US: markets.map((s) => candidatePrices(s.screened, 'broadcasting')),
-    UP: markets.map((s) => candidatePrices(s.screened, 'personalizedRequirement')),
-  };
-  const withShare = markets.map((_, m) => unionOf([candidates.US[m], candidates.UP[m]]));
-  const gammaCandidates = gamma.map((g) => markets.map((s) => leadCandidatePrices(s.leadScreened, g * leadValue)));
+  // Uniform prices: exact totals at each market's candidate prices, block by block — from pass 1
+  // where a block's predicted prices included them, else from a second read of those blocks.
+  const finalLists = exactRuns.map((run) => markets.map((s) => run.candidates(s)));
+  const perBlock = first.blockTotals(finalLists);
+  const missing = perBlock.reduce((c, blocks) => c + blocks.filter((t) => t === undefined).length, 0);
   const later = keep.source(source);
   // progress: pass 1 counts [0, n), this read [n, 2n), pass 2 [2n, 3n)
-  const [exactShare, exactTraditional, ...exactGamma] = await exactUniformTotals(later, params, grid, options, engine, [
-    { leadValue, candidates: withShare },
-    { leadValue, candidates: candidates.UNS, profitOnly: true },
-    ...gammaCandidates.map((lists, g) => ({ leadValue: gamma[g] * leadValue, candidates: lists })),
-  ], (rows) => progress?.update(n + rows));
+  if (missing > 0) {
+    await readBlockTotals(later, params, grid, options, engine, exactRuns.map((run, k) => ({ ...run, candidates: finalLists[k] })), perBlock, (rows) => progress?.update(n + rows));
+  }
+  progress?.update(2 * n);
+  if (options.work) Object.assign(options.work, { blocks: perBlock.reduce((c, blocks) => c + blocks.length, 0), rereadBlocks: missing });
+  // per market, block totals added in block order (whichever read gave them)
+  const [exactShare, exactTraditional, ...exactGamma] = finalLists.map((lists, k) => lists.map((list, m) => {
+    const sum = zeroTotals(list.length);
+    for (const block of perBlock[m]) addTotals(sum, block![k]);
+    return sum;
+  }));
+  const rowOf = { UNS: 'traditional', US: 'broadcasting', UP: 'personalizedRequirement' } as const;
+  const candidates = { UNS: finalLists[1], US: finalLists[0], UP: finalLists[0] };
+  const withShare = finalLists[0];
+  const gammaCandidates = finalLists.slice(2);
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
   const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
   const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };

@@ -679,4 +679,46 @@ test('exact totals: a profit-only run gets Σ Π(p, 0) bit for bit, and S only w
   });
 });
 
+test('exact totals on the search\'s shards (exactAt) equal exactTotalsAtLeads bit for bit, and leave the search\'s results as they were', async () => {
+  const customers = adversarialCustomers(7001, 97);
+  const prices = feasiblePrices();
+  const groupStarts = [0, 2000, 4096, 6500];
+  const leadValue = 125.742;
+  // per group: a group with no candidates, odd lists, a profit-only run sharing a price with the S run
+  const runs = [
+    { leadValue, candidates: [[14, 15], [], [3], [30, 31, 40]] },
+    { leadValue, candidates: [[14, 31], [], [2, 3], [7]], profitOnly: true },
+    { leadValue: 2 * leadValue, candidates: [[9], [], [], [30]] },
+  ];
+  for (const threads of [1, 2]) {
+    await withEngine({ threads, inlineBelow: 0 }, async (engine) => {
+      const expected = await exactTotalsAtLeads(customers, { prices, sigma: 18.858, groupStarts }, runs, engine);
+      for (const mode of [{ screenTotals: true, schemeStats: true }, { exhaustive: true }] as const) {
+        const options: GridOptions = { prices, sigma: 18.858, leadValue, groupStarts, ...mode };
+        const plain = await priceGridSearch(customers, options, engine);
+        const withExact = await priceGridSearch(customers, { ...options, exactAt: runs }, engine);
+        assert.equal(Array.from(withExact.bestIndexS), Array.from(plain.bestIndexS));
+        assert.equal(Array.from(withExact.bestProfitNS), Array.from(plain.bestProfitNS));
+        runs.forEach((run, k) => run.candidates.forEach((list, g) => {
+          for (const row of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+            const got = Array.from(withExact.exactAt![k][g][row]), want = Array.from(expected[k][g][row]);
+            assert.equal(got, want, `${threads} thread(s), ${JSON.stringify(mode)}, run ${k}, group ${g}, ${row}`);
+          }
+          assert.is(withExact.exactAt![k][g].traditional.length, list.length);
+        }));
+      }
+      const rejects = async (exactAt: GridOptions['exactAt'], message: RegExp) => {
+        try {
+          await priceGridSearch(customers, { prices, sigma: 18.858, leadValue, groupStarts, exactAt }, engine);
+          assert.unreachable();
+        } catch (error) {
+          assert.match((error as Error).message, message);
+        }
+      };
+      await rejects([{ leadValue, candidates: [[1]] }], /exactAt\[0\]: candidates for 1 groups, but there are 4/);
+      await rejects([{ leadValue, candidates: [[1], [], [], [prices.length]] }], /exactAt\[0\]\.candidates\[3\] has price index \d+, outside 0\.\.\d+/);
+    });
+  }
+});
+
 test.run();
