@@ -16,19 +16,43 @@ import { expNegAbs32, logistic32, softplus32 } from "./math32";
 // Results of evaluatePair (wasm globals are per instance, so per thread).
 export let pairProfitNS: v128 = f64x2.splat(0);
 export let pairProfitS: v128 = f64x2.splat(0);
+// With `keep`: D, z = σ (softplus(u) − SC) and e^−|z| of the last call (S = logistic(z) from them).
+export let pairDemand: v128 = f64x2.splat(0);
+export let pairZ: v128 = f64x2.splat(0);
+export let pairExpZ: v128 = f64x2.splat(0);
 
 /** Profits Π(p, 0) = D (p − mc) and Π(p, 1) = S (D (p − mc) + r L) at two prices. */
 // @ts-ignore: decorator
 @inline
-export function evaluatePair(price: v128, v: v128, alpha: v128, shareCost: v128, leadProfit: v128, mc: v128, sigma: v128): void {
+export function evaluatePair(price: v128, v: v128, alpha: v128, shareCost: v128, leadProfit: v128, mc: v128, sigma: v128, keep: bool = false): void {
   const u = f64x2.sub(v, f64x2.mul(alpha, price));
   const e = expVec(f64x2.neg(f64x2.abs(u)));
   const demand = logisticVec(u, e);
   const z = f64x2.mul(sigma, f64x2.sub(softplusVec(u, e), shareCost));
-  const share = logisticVec(z, expVec(f64x2.neg(f64x2.abs(z))));
+  const expZ = expVec(f64x2.neg(f64x2.abs(z)));
+  const share = logisticVec(z, expZ);
   const profitNS = f64x2.mul(demand, f64x2.sub(price, mc));
   pairProfitNS = profitNS;
   pairProfitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
+  if (keep) {
+    pairDemand = demand;
+    pairZ = z;
+    pairExpZ = expZ;
+  }
+}
+
+/**
+ * Stores lane `lane` of the kept D, z and e^−|z| as customer i's values at its s = 1 optimum
+ * (three f64 per customer), for schemeStats; nothing when atBestSPtr is 0.
+ */
+// @ts-ignore: decorator
+@inline
+function storeAtBestS(atBestSPtr: usize, i: i32, lane: i32): void {
+  if (atBestSPtr == 0) return;
+  const at = atBestSPtr + <usize>i * 24;
+  store<f64>(at, lane == 0 ? f64x2.extract_lane(pairDemand, 0) : f64x2.extract_lane(pairDemand, 1));
+  store<f64>(at + 8, lane == 0 ? f64x2.extract_lane(pairZ, 0) : f64x2.extract_lane(pairZ, 1));
+  store<f64>(at + 16, lane == 0 ? f64x2.extract_lane(pairExpZ, 0) : f64x2.extract_lane(pairExpZ, 1));
 }
 
 /**
@@ -264,7 +288,7 @@ export function priceGridSearchScreened(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, prices32Ptr: usize, nPrices4: i32, maxAbsPrice: f64, sigma: f64, leadValue: f64,
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize, scratchPtr: usize,
-  screenTotalsPtr: usize, rowsOutPtr: usize,
+  screenTotalsPtr: usize, rowsOutPtr: usize, atBestSPtr: usize,
 ): i32 {
   assert(nPrices4 > 0 && (nPrices4 & 3) == 0);
   let finiteProbe: f64 = 0;
@@ -480,13 +504,17 @@ export function priceGridSearchScreened(
       const mc2 = f64x2.replace_lane(f64x2.splat(pendingMc), 1, mcS);
       const profitNS = profitNSPair(loadPair(pricesPtr, <usize>pendingNS << 3, <usize>firstNS << 3), v2, alpha2, mc2);
       evaluatePair(loadPair(pricesPtr, <usize>pendingS << 3, <usize>firstS << 3), v2, alpha2,
-        f64x2.replace_lane(f64x2.splat(pendingShareCost), 1, shareCostS), f64x2.replace_lane(f64x2.splat(pendingLead), 1, leadProfitS), mc2, sigmaV);
+        f64x2.replace_lane(f64x2.splat(pendingShareCost), 1, shareCostS), f64x2.replace_lane(f64x2.splat(pendingLead), 1, leadProfitS), mc2, sigmaV, true);
+      storeAtBestS(atBestSPtr, pending, 0);
+      storeAtBestS(atBestSPtr, i, 1);
       storeOptima(pending, pendingNS, f64x2.extract_lane(profitNS, 0), pendingS, f64x2.extract_lane(pairProfitS, 0), bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
       storeOptima(i, firstNS, f64x2.extract_lane(profitNS, 1), firstS, f64x2.extract_lane(pairProfitS, 1), bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
       pending = -1;
       continue;
     }
     let pendingPrice: i32 = -1;
+    // D, z and e^−|z| stored whenever bestS rises (the last store is the optimum's)
+    let keptS = false;
     for (let j = 0; j < nPrices4; j += 4) {
       const pOff = <usize>j << 2;
       let mask = keepAll ? 15 : i32x4.bitmask(v128.or(f32x4.ge(v128.load(screenNS + pOff), keepNS), f32x4.ge(v128.load(screenS + pOff), keepS)));
@@ -499,28 +527,34 @@ export function priceGridSearchScreened(
           continue;
         }
         const price = loadPair(pricesPtr, <usize>pendingPrice << 3, <usize>jj << 3);
-        evaluatePair(price, vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
+        evaluatePair(price, vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV, true);
         const a0 = f64x2.extract_lane(pairProfitNS, 0), a1 = f64x2.extract_lane(pairProfitNS, 1);
         const b0 = f64x2.extract_lane(pairProfitS, 0), b1 = f64x2.extract_lane(pairProfitS, 1);
         if (a0 > bestNS) { bestNS = a0; bestNSIdx = pendingPrice; }
         if (a1 > bestNS) { bestNS = a1; bestNSIdx = jj; }
-        if (b0 > bestS) { bestS = b0; bestSIdx = pendingPrice; }
-        if (b1 > bestS) { bestS = b1; bestSIdx = jj; }
+        if (b0 > bestS) { bestS = b0; bestSIdx = pendingPrice; storeAtBestS(atBestSPtr, i, 0); keptS = true; }
+        if (b1 > bestS) { bestS = b1; bestSIdx = jj; storeAtBestS(atBestSPtr, i, 1); keptS = true; }
         pendingPrice = -1;
       }
     }
     if (pendingPrice >= 0) {
-      evaluatePair(f64x2.splat(load<f64>(pricesPtr + (<usize>pendingPrice << 3))), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV);
+      evaluatePair(f64x2.splat(load<f64>(pricesPtr + (<usize>pendingPrice << 3))), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV, true);
       const a0 = f64x2.extract_lane(pairProfitNS, 0), b0 = f64x2.extract_lane(pairProfitS, 0);
       if (a0 > bestNS) { bestNS = a0; bestNSIdx = pendingPrice; }
-      if (b0 > bestS) { bestS = b0; bestSIdx = pendingPrice; }
+      if (b0 > bestS) { bestS = b0; bestSIdx = pendingPrice; storeAtBestS(atBestSPtr, i, 0); keptS = true; }
+    }
+    if (!keptS && atBestSPtr != 0) {
+      // no profit beat −∞ (NaN everywhere): the values at the price reported, index 0
+      evaluatePair(f64x2.splat(load<f64>(pricesPtr + (<usize>bestSIdx << 3))), vD, alphaD, shareCostD, leadProfitD, mcD, sigmaV, true);
+      storeAtBestS(atBestSPtr, i, 0);
     }
     storeOptima(i, bestNSIdx, bestNS, bestSIdx, bestS, bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
   }
   if (pending >= 0) {
     // the last single-survivor customer had no partner
     evaluatePair(loadPair(pricesPtr, <usize>pendingNS << 3, <usize>pendingS << 3), f64x2.splat(pendingV), f64x2.splat(pendingAlpha),
-      f64x2.splat(pendingShareCost), f64x2.splat(pendingLead), f64x2.splat(pendingMc), sigmaV);
+      f64x2.splat(pendingShareCost), f64x2.splat(pendingLead), f64x2.splat(pendingMc), sigmaV, true);
+    storeAtBestS(atBestSPtr, pending, 1);
     storeOptima(pending, pendingNS, f64x2.extract_lane(pairProfitNS, 0), pendingS, f64x2.extract_lane(pairProfitS, 1), bestIndexNSPtr, bestProfitNSPtr, bestIndexSPtr, bestProfitSPtr);
   }
   if (screenTotalsPtr != 0) {

@@ -97,13 +97,14 @@ function indexIn(index: i32, count: i32): i32 {
 /**
  * Adds the shard's customers into statsPtr (a zeroed row of schemeStatsWidth(nPrices) values) and
  * writes each customer's log10 AC. D and S at p*S use the search kernels' arithmetic, two
- * customers per vector; sums run in customer order.
+ * customers per vector; sums run in customer order. atBestSPtr (if not 0): D, z and e^−|z| at p*S
+ * per customer as the screened search kept them (three f64 each), so they are not computed again.
  */
 export function schemeStats(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
   pricesPtr: usize, nPrices: i32, sigma: f64, leadValue: f64,
   bestIndexNSPtr: usize, bestProfitNSPtr: usize, bestIndexSPtr: usize, bestProfitSPtr: usize,
-  statsPtr: usize, acLog10Ptr: usize,
+  statsPtr: usize, acLog10Ptr: usize, atBestSPtr: usize,
 ): void {
   assert(nPrices > 0);
   const sigmaV = f64x2.splat(sigma);
@@ -117,11 +118,18 @@ export function schemeStats(
     const v = loadPair(vPtr, o0, o1), alpha = loadPair(alphaPtr, o0, o1), shareCost = loadPair(shareCostPtr, o0, o1);
     const r = loadPair(referralsPtr, o0, o1), mc = loadPair(marginalCostPtr, o0, o1);
     const price = loadPair(pricesPtr, <usize>indexS0 << 3, <usize>indexS1 << 3);
-    const u = f64x2.sub(v, f64x2.mul(alpha, price));
-    const e = expVec(f64x2.neg(f64x2.abs(u)));
-    const demand = logisticVec(u, e);
-    const z = f64x2.mul(sigmaV, f64x2.sub(softplusVec(u, e), shareCost));
-    const e2 = expVec(f64x2.neg(f64x2.abs(z)));
+    let demand: v128, z: v128, e2: v128;
+    if (atBestSPtr != 0) {
+      demand = loadPair(atBestSPtr, o0 * 3, o1 * 3);
+      z = loadPair(atBestSPtr + 8, o0 * 3, o1 * 3);
+      e2 = loadPair(atBestSPtr + 16, o0 * 3, o1 * 3);
+    } else {
+      const u = f64x2.sub(v, f64x2.mul(alpha, price));
+      const e = expVec(f64x2.neg(f64x2.abs(u)));
+      demand = logisticVec(u, e);
+      z = f64x2.mul(sigmaV, f64x2.sub(softplusVec(u, e), shareCost));
+      e2 = expVec(f64x2.neg(f64x2.abs(z)));
+    }
     const share = logisticVec(z, e2);
     const notShare = logisticVec(f64x2.neg(z), e2); // 1 − S without cancellation
     const profitNS = loadPair(bestProfitNSPtr, o0, o1);

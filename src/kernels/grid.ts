@@ -319,6 +319,9 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     const statsWidth = options.schemeStats ? kernelsOf<SchemeKernels>(engine.runtime).schemeStatsWidth(nPrices) : 0;
     const stats = options.schemeStats ? arena.f64(shards.length * statsWidth) : undefined;
     const acLog10 = options.schemeStats ? arena.f64(n) : undefined;
+    const screening = !options.totals && !options.exhaustive;
+    // the screened search keeps D, z and e^−|z| at each customer's s = 1 optimum for schemeStats
+    const atBestS = options.schemeStats && screening ? arena.f64(3 * n) : undefined;
     let statsPrices: Block | undefined;
     if (stats) {
       arena.viewF64(stats).fill(0);
@@ -334,6 +337,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
           statsPrices!.ptr, nPrices, options.sigma, options.leadValue,
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, stats.ptr + k * statsWidth * 8, acLog10!.ptr + o8,
+          atBestS ? atBestS.ptr + start * 24 : 0,
         ];
       },
     }] : [];
@@ -360,7 +364,6 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
     const exactRuns = options.exactAt;
     const exactJob = exactRuns ? entryTotalsJob(arena, shards, groupStarts, runEntries(exactRuns, groupStarts.length), options, { v, alpha, sc, r, mc }) : undefined;
     if (exactJob) then.push({ kernel: 'priceTotalsAt', argsFor: exactJob.argsFor });
-    const screening = !options.totals && !options.exhaustive;
     if (options.uniform && !screening && !options.totals) options = { ...options, totals: true };
     let totals: Block | undefined;
     let uniform: UniformBest[] | undefined;
@@ -391,7 +394,7 @@ export function priceGridSearch(customers: GridCustomers, options: GridOptions, 
           v.ptr + o8, alpha.ptr + o8, sc.ptr + o8, r.ptr + o8, mc.ptr + o8, end - start,
           prices.ptr, prices32.ptr, m4, maxAbsPrice, options.sigma, options.leadValue,
           idxNS.ptr + o4, profitNS.ptr + o8, idxS.ptr + o4, profitS.ptr + o8, scratch.ptr + k * scratchBytes,
-          screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0, rows ? rows.ptr + start * m4 * 8 : 0,
+          screenTotals ? screenTotals.ptr + k * screenRow * 8 : 0, rows ? rows.ptr + start * m4 * 8 : 0, atBestS ? atBestS.ptr + start * 24 : 0,
         ];
       }, n * nPrices * (leads ? 1 + leads.length / 8 : 1), outputs, then);
       requireFiniteIfFlagged(flags, customers);
