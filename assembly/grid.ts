@@ -816,80 +816,101 @@ function accumulate4(rowPtr: usize, x: v128): void {
  * Exact per-price totals at a few (price, lead value) entries (candidates of the uniform-price
  * schemes, for one or several lead values): adds Σ_i Π_i(p, 0), Σ_i Π_i(p, 1) and
  * Σ_i max_s Π_i(p, s) over the shard's customers into totals (3 rows of nEntries). Entry e is at
- * price prices[entryPrice[e]] (prices: the nPrices distinct ones, nPrices even) and lead value
- * leadValues[e]. S and Π(p, 0) do not depend on L, so each customer's are evaluated once per
- * distinct price (into scratch, 32 nPrices bytes: two customers at a time) and every entry at that price reuses them. Each
- * entry's total accumulates customer by customer with the exhaustive kernel's arithmetic
- * (S (Π(p, 0) + r L), r L formed as it forms it), so it equals that kernel's total at that lead
- * value bit for bit. nEntries even (pad by repeating an entry). Only the first nShare distinct
- * prices (even) get S; entries at the others need only Π(p, 0) (S is NaN there), which
- * costs one exponential instead of two and a logarithm.
+ * price prices[entryPrice[e]] (prices: the nPrices distinct ones) and lead value leadValues[e].
+ * S and Π(p, 0) do not depend on L, so each customer's are evaluated once per distinct price and
+ * every entry at that price uses them. Each entry's total accumulates customer by customer with
+ * the exhaustive kernel's arithmetic (S (Π(p, 0) + r L), r L formed as it forms it), so it equals
+ * that kernel's total at that lead value bit for bit. Only the first nShare distinct prices get S;
+ * entries at the others need only Π(p, 0) (S is NaN there), which costs one exponential instead
+ * of two and a logarithm.
  */
 export function priceTotalsAt(
   vPtr: usize, alphaPtr: usize, shareCostPtr: usize, referralsPtr: usize, marginalCostPtr: usize, n: i32,
-  pricesPtr: usize, nPrices: i32, entryPricePtr: usize, leadValuesPtr: usize, nEntries: i32, sigma: f64, totalsPtr: usize, scratchPtr: usize,
+  pricesPtr: usize, nPrices: i32, entryPricePtr: usize, leadValuesPtr: usize, nEntries: i32, sigma: f64, totalsPtr: usize,
   nShare: i32,
 ): void {
   if (n <= 0) return; // a group without entries
-  assert(nPrices > 0 && (nPrices & 1) == 0 && nEntries > 0 && (nEntries & 1) == 0 && nShare >= 0 && nShare <= nPrices && (nShare & 1) == 0);
+  assert(nPrices > 0 && nEntries > 0 && nShare >= 0 && nShare <= nPrices);
   const sigmaV = f64x2.splat(sigma);
-  const rowBytes = <usize>nPrices << 3;
-  // S and Π(p, 0) per distinct price for the two customers of a step (rows A, then B)
-  const rowsA = scratchPtr, rowsB = scratchPtr + 2 * rowBytes;
+  const totalsS = totalsPtr + (<usize>nEntries << 3);
+  const totalsP = totalsS + (<usize>nEntries << 3);
   for (let j = 0; j < nEntries; j++) {
     const d = load<i32>(entryPricePtr + (<usize>j << 2));
     assert(d >= 0 && d < nPrices);
   }
-  // Two customers per vector (lanes are computed independently: each customer's bits are as alone),
-  // one distinct price at a time; a price equal to the one before (the padding) is copied.
-  for (let i = 0; i < n; i += 2) {
-    const second = i + 1 < n;
-    const o0 = <usize>i << 3, o1 = <usize>(second ? i + 1 : i) << 3;
-    const v = loadPair(vPtr, o0, o1), alpha = loadPair(alphaPtr, o0, o1);
-    const shareCost = loadPair(shareCostPtr, o0, o1), mc = loadPair(marginalCostPtr, o0, o1);
-    for (let d = 0; d < nPrices; d++) {
-      const pOff = <usize>d << 3;
-      const price = load<f64>(pricesPtr + pOff);
+  // Price by price (an entry's total is still summed over customers in order), two customers per
+  // vector (adjacent, so plain vector loads; past the last customer the second lane reads the
+  // block's slack and is not added). A price without entries is skipped.
+  for (let d = 0; d < nPrices; d++) {
+    let first = -1, count = 0;
+    for (let j = 0; j < nEntries; j++) {
+      if (load<i32>(entryPricePtr + (<usize>j << 2)) == d) {
+        if (first < 0) first = j;
+        count++;
+      }
+    }
+    if (count == 0) continue;
+    const priceV = f64x2.splat(load<f64>(pricesPtr + (<usize>d << 3)));
+    const withShare = d < nShare;
+    // one entry (the usual case): its three totals stay in registers
+    const single = count == 1;
+    const leadV = f64x2.splat(load<f64>(leadValuesPtr + (<usize>first << 3)));
+    let sumNS = load<f64>(totalsPtr + (<usize>first << 3));
+    let sumS = load<f64>(totalsS + (<usize>first << 3));
+    let sumP = load<f64>(totalsP + (<usize>first << 3));
+    for (let i = 0; i < n; i += 2) {
+      const second = i + 1 < n;
+      const o = <usize>i << 3;
+      const v = v128.load(vPtr + o), alpha = v128.load(alphaPtr + o), mc = v128.load(marginalCostPtr + o);
       let share: v128, profitNS: v128;
-      if (d > 0 && price == load<f64>(pricesPtr + pOff - 8)) {
-        share = loadPair(rowsA, pOff - 8, 2 * rowBytes + pOff - 8);
-        profitNS = loadPair(rowsA + rowBytes, pOff - 8, 2 * rowBytes + pOff - 8);
-      } else if (d < nShare) {
-        evaluatePairShare(f64x2.splat(price), v, alpha, shareCost, mc, sigmaV);
+      if (withShare) {
+        evaluatePairShare(priceV, v, alpha, v128.load(shareCostPtr + o), mc, sigmaV);
         share = pairShare;
         profitNS = pairProfitNS;
       } else {
         share = f64x2.splat(NaN);
-        profitNS = profitNSPair(f64x2.splat(price), v, alpha, mc);
+        profitNS = profitNSPair(priceV, v, alpha, mc);
       }
-      store<f64>(rowsA + pOff, f64x2.extract_lane(share, 0));
-      store<f64>(rowsA + rowBytes + pOff, f64x2.extract_lane(profitNS, 0));
-      store<f64>(rowsB + pOff, f64x2.extract_lane(share, 1));
-      store<f64>(rowsB + rowBytes + pOff, f64x2.extract_lane(profitNS, 1));
+      const r = v128.load(referralsPtr + o);
+      if (single) {
+        // as addEntryTotals: Π(p, 1) = S (Π(p, 0) + r L), the requirement's max by pmax
+        const profitS = f64x2.mul(share, f64x2.add(profitNS, f64x2.mul(r, leadV)));
+        const best = f64x2.pmax(profitNS, profitS);
+        sumNS += f64x2.extract_lane(profitNS, 0);
+        sumS += f64x2.extract_lane(profitS, 0);
+        sumP += f64x2.extract_lane(best, 0);
+        if (second) {
+          sumNS += f64x2.extract_lane(profitNS, 1);
+          sumS += f64x2.extract_lane(profitS, 1);
+          sumP += f64x2.extract_lane(best, 1);
+        }
+        continue;
+      }
+      for (let j = first; j < nEntries; j++) {
+        if (load<i32>(entryPricePtr + (<usize>j << 2)) != d) continue;
+        const eOff = <usize>j << 3;
+        const profitS = f64x2.mul(share, f64x2.add(profitNS, f64x2.mul(r, f64x2.splat(load<f64>(leadValuesPtr + eOff)))));
+        const best = f64x2.pmax(profitNS, profitS);
+        addLanes(totalsPtr + eOff, profitNS, second);
+        addLanes(totalsS + eOff, profitS, second);
+        addLanes(totalsP + eOff, best, second);
+      }
     }
-    addEntryTotals(load<f64>(referralsPtr + o0), rowsA, rowBytes, entryPricePtr, leadValuesPtr, nEntries, totalsPtr);
-    if (second) addEntryTotals(load<f64>(referralsPtr + o1), rowsB, rowBytes, entryPricePtr, leadValuesPtr, nEntries, totalsPtr);
+    if (single) {
+      store<f64>(totalsPtr + (<usize>first << 3), sumNS);
+      store<f64>(totalsS + (<usize>first << 3), sumS);
+      store<f64>(totalsP + (<usize>first << 3), sumP);
+    }
   }
 }
 
-/** One customer's profits at every entry (from its S and Π(p, 0) rows) added into the three total rows. */
+/** Adds lane 0, then (if `second`) lane 1 of x into the f64 at `at`: customer order. */
 // @ts-ignore: decorator
 @inline
-function addEntryTotals(referrals: f64, rows: usize, rowBytes: usize, entryPricePtr: usize, leadValuesPtr: usize, nEntries: i32, totalsPtr: usize): void {
-  const totalsS = totalsPtr + (<usize>nEntries << 3);
-  const totalsP = totalsS + (<usize>nEntries << 3);
-  const r = f64x2.splat(referrals);
-  for (let j = 0; j < nEntries; j += 2) {
-    const eOff = <usize>j << 3;
-    const d0 = <usize>load<i32>(entryPricePtr + (<usize>j << 2)) << 3, d1 = <usize>load<i32>(entryPricePtr + (<usize>(j + 1) << 2)) << 3;
-    const share = loadPair(rows, d0, d1), profitNS = loadPair(rows + rowBytes, d0, d1);
-    const leadProfit = f64x2.mul(r, v128.load(leadValuesPtr + eOff));
-    // as evaluatePair
-    const profitS = f64x2.mul(share, f64x2.add(profitNS, leadProfit));
-    v128.store(totalsPtr + eOff, f64x2.add(v128.load(totalsPtr + eOff), profitNS));
-    v128.store(totalsS + eOff, f64x2.add(v128.load(totalsS + eOff), profitS));
-    v128.store(totalsP + eOff, f64x2.add(v128.load(totalsP + eOff), f64x2.pmax(profitNS, profitS)));
-  }
+function addLanes(at: usize, x: v128, second: bool): void {
+  let sum = load<f64>(at) + f64x2.extract_lane(x, 0);
+  if (second) sum += f64x2.extract_lane(x, 1);
+  store<f64>(at, sum);
 }
 
 // Result of evaluatePairShare besides pairProfitNS (per instance, so per thread).

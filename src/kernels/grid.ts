@@ -774,17 +774,14 @@ function entryTotalsJob(
   columns: Columns,
 ): { argsFor: (shard: Shard, k: number) => number[]; work: number; reduce: () => PriceTotals[] } {
   const groupOf = shardGroups(shards, groupStarts);
-  // Per group: its distinct prices (even count: the last repeated), each entry's index among them
-  // and its lead value (entries even: the last repeated). The kernel evaluates a customer once per
-  // distinct price, whatever the number of lead values at it; S only at the leading nShare prices
-  // (those of entries that are not profitOnly).
-  const evenList = (xs: number[]) => (xs.length % 2 === 1 ? [...xs, xs[xs.length - 1]] : xs);
+  // Per group: its distinct prices, each entry's index among them and its lead value. The kernel
+  // evaluates a customer once per distinct price, whatever the number of lead values at it; S only
+  // at the leading nShare prices (those of entries that are not profitOnly).
   const layouts = entries.map((list) => {
     const withShare = new Set(list.filter((e) => !e.profitOnly).map((e) => e.price));
-    const share = evenList([...withShare].sort((x, y) => x - y));
-    const distinct = [...share, ...evenList([...new Set(list.map((e) => e.price))].filter((j) => !withShare.has(j)).sort((x, y) => x - y))];
-    const padded = list.length % 2 === 1 ? [...list, list[list.length - 1]] : [...list];
-    return { distinct, nShare: share.length, entryPrice: padded.map((e) => distinct.indexOf(e.price)), leads: padded.map((e) => e.lead) };
+    const share = [...withShare].sort((x, y) => x - y);
+    const distinct = [...share, ...[...new Set(list.map((e) => e.price))].filter((j) => !withShare.has(j)).sort((x, y) => x - y)];
+    return { distinct, nShare: share.length, entryPrice: list.map((e) => distinct.indexOf(e.price)), leads: list.map((e) => e.lead) };
   });
   const counts = layouts.map((l) => l.leads.length);
   const priceBlocks = layouts.map((l) => (l.distinct.length > 0 ? arena.copyF64(l.distinct.map((j) => options.prices[j])) : undefined));
@@ -795,8 +792,6 @@ function entryTotalsJob(
     arena.viewI32(block).set(l.entryPrice);
     return block;
   });
-  const maxDistinct = Math.max(2, ...layouts.map((l) => l.distinct.length));
-  const scratch = arena.f64(shards.length * 4 * maxDistinct); // S and Π(p, 0) rows for two customers
   const shardBase: number[] = [];
   let total = 0;
   shards.forEach((_, k) => {
@@ -807,11 +802,11 @@ function entryTotalsJob(
   arena.viewF64(exact).fill(0);
   const argsFor = ({ start, end }: Shard, k: number): number[] => {
     const o8 = start * 8, g = groupOf[k];
-    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, options.sigma, 0, 0, 0]; // n = 0: nothing read or written
+    if (counts[g] === 0) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, options.sigma, 0, 0]; // n = 0: nothing read or written
     return [
       columns.v.ptr + o8, columns.alpha.ptr + o8, columns.sc.ptr + o8, columns.r.ptr + o8, columns.mc.ptr + o8, end - start,
       priceBlocks[g]!.ptr, layouts[g].distinct.length, entryBlocks[g]!.ptr, leadBlocks[g]!.ptr, counts[g], options.sigma,
-      exact.ptr + shardBase[k] * 8, scratch.ptr + k * 4 * maxDistinct * 8, layouts[g].nShare,
+      exact.ptr + shardBase[k] * 8, layouts[g].nShare,
     ];
   };
   const reduce = (): PriceTotals[] => {
