@@ -728,21 +728,27 @@ class BatchPool {
  */
 class BatchPipeline {
   private previous: Promise<() => void> | undefined;
+  /** Blocks not yet launched: batches are full whatever the chunk size (each job costs a pause of the workers). */
+  private readonly waiting: Block[] = [];
   constructor(private readonly launch: (blocks: Block[]) => Promise<() => void> | undefined) {}
 
   async submit(blocks: Block[]): Promise<void> {
-    for (let b = 0; b < blocks.length; b += BATCH_BLOCKS) {
-      const next = this.launch(blocks.slice(b, b + BATCH_BLOCKS));
-      next?.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
-      await this.addPrevious();
-      this.previous = next;
-    }
+    this.waiting.push(...blocks);
+    while (this.waiting.length >= BATCH_BLOCKS) await this.next(this.waiting.splice(0, BATCH_BLOCKS));
   }
 
-  /** Adds the last batch's results (after the last submit). */
+  /** Launches the blocks still waiting and adds the last batch's results (after the last submit). */
   async finish(): Promise<void> {
+    if (this.waiting.length > 0) await this.next(this.waiting.splice(0));
     await this.addPrevious();
     this.previous = undefined;
+  }
+
+  private async next(batch: Block[]): Promise<void> {
+    const next = this.launch(batch);
+    next?.catch(() => undefined); // awaited below; this only keeps a failure from being reported as unhandled meanwhile
+    await this.addPrevious();
+    this.previous = next;
   }
 
   private async addPrevious(): Promise<void> {
