@@ -23,8 +23,12 @@ export interface BenchResult {
   samples: number;
 }
 
-/** Runs each case as a deferred benchmark.js test; returns mean time per unit. */
-export async function runSuite(title: string, cases: readonly BenchCase[], options: { minSamples?: number; maxTime?: number } = {}): Promise<BenchResult[]> {
+/**
+ * Runs each case as a deferred benchmark.js test; returns mean time per unit. `warmup`: untimed
+ * calls of every case first (long cases take too few samples for a cold first one to wash out).
+ */
+export async function runSuite(title: string, cases: readonly BenchCase[], options: { minSamples?: number; maxTime?: number; warmup?: number } = {}): Promise<BenchResult[]> {
+  for (let k = 0; k < (options.warmup ?? 0); k++) for (const c of cases) await c.run();
   const results: BenchResult[] = [];
   const suite = new Benchmark.Suite(title);
   for (const c of cases) {

@@ -85,6 +85,7 @@ export interface CustomerSource {
   readonly marketNames: readonly string[];
   /** Number of customers, when known in advance (for the progress bar). */
   readonly rows?: number;
+  /** Chunks in input order; a chunk's arrays must not change once yielded (they are kept and viewed). */
   chunks(): AsyncIterable<CustomerChunk>;
 }
 
@@ -375,6 +376,8 @@ interface Block {
   ordinal: number;
   /** Not wanted by this read: customers are counted, not copied, and the block is never returned. */
   skip: boolean;
+  /** The columns view a chunk's (a whole block inside one run of a market): not pooled. */
+  view?: boolean;
   n: number;
   /** Input row of the block's first customer. */
   firstRow: number;
@@ -422,16 +425,21 @@ class MarketBlocker {
 
   private newBlock(market: number): Block {
     const block = this.pool.pop() ?? allocateBlock(market, this.blockSize);
-    while (this.started.length <= market) this.started.push(0);
     block.market = market;
-    block.ordinal = this.started[market]++;
-    block.skip = this.wanted ? !this.wanted(market, block.ordinal) : false;
     block.n = 0;
+    this.number(block);
     return block;
   }
 
+  /** Gives an empty block its market's next ordinal. */
+  private number(block: Block): void {
+    while (this.started.length <= block.market) this.started.push(0);
+    block.ordinal = this.started[block.market]++;
+    block.skip = this.wanted ? !this.wanted(block.market, block.ordinal) : false;
+  }
+
   recycle(block: Block): void {
-    this.pool.push(block);
+    if (!block.view) this.pool.push(block);
   }
 
   /** Buffers a chunk's customers; returns the blocks that filled up. */
@@ -442,7 +450,11 @@ class MarketBlocker {
       if (ArrayBuffer.isView(from)) to.set((from as Float64Array).subarray(start, end), at);
       else for (let i = start; i < end; i++) to[at + i - start] = from[i];
     };
-    // Runs of customers of the same market are copied as ranges (data sorted by market are one run per market).
+    // Runs of customers of the same market are copied as ranges (data sorted by market are one run
+    // per market); a whole block inside a run of Float64Array columns views them instead.
+    const f64 = (a: ArrayLike<number>): a is Float64Array => a instanceof Float64Array;
+    const columns = [p.baselineUtility, p.priceSensitivity, p.shareCost, p.expectedReferrals, chunk.marginalCost];
+    const viewable = columns.every(f64);
     for (let i = 0; i < n;) {
       const m = chunk.market[i];
       if (!Number.isInteger(m) || m < 0) throw badInput(`row ${firstRow + i}: bad market index ${m}`);
@@ -452,6 +464,13 @@ class MarketBlocker {
       while (i < end) {
         const b = this.pending[m];
         if (b.n === 0) b.firstRow = firstRow + i;
+        if (viewable && b.n === 0 && !b.skip && end - i >= this.blockSize) {
+          const [v, alpha, sc, r, mc] = (columns as Float64Array[]).map((column) => column.subarray(i, i + this.blockSize));
+          full.push({ market: m, ordinal: b.ordinal, skip: false, view: true, n: this.blockSize, firstRow: b.firstRow, v, alpha, sc, r, mc });
+          this.number(b); // the pending block takes the next ordinal
+          i += this.blockSize;
+          continue;
+        }
         const take = Math.min(end - i, this.blockSize - b.n);
         if (!b.skip) {
           copy(p.baselineUtility, b.v, b.n, i, i + take);
@@ -859,10 +878,11 @@ export async function counterfactual(
     progress?.update(first.rows);
   }
   await pipeline.submit(first.rest());
+  // P2/P3 on the twins (the sample is complete) while the workers run the last batches
+  checkTwins(first.propositions, grid, options.seed ?? 1, first.twinSample);
   await pipeline.finish();
   const n = first.rows;
   if (n === 0) throw badInput('no customers');
-  checkTwins(first.propositions, grid, options.seed ?? 1, first.twinSample);
 
   const markets = first.markets;
   // Markets in name order for every sum and every output, so that results do not depend on the
