@@ -658,11 +658,11 @@ class FirstPass {
     addInto(ac.bins, stats.acBins);
     const { bestIndexNS, bestIndexS, bestProfitS, acquisitionCostLog10 } = main;
     const { v: vs, alpha: alphas, sc: scs, r: rs, mc: mcs } = block;
-    const P1 = this.propositions.P1, acLog10 = ac.log10;
+    // NaN: AC not finite and positive (counted apart)
+    ac.log10.addAll(acquisitionCostLog10!.subarray(offset, offset + block.n), 1, false, true);
+    const P1 = this.propositions.P1;
     for (let i = 0; i < block.n; i++) {
       const o = offset + i;
-      const log10 = acquisitionCostLog10![o];
-      if (log10 === log10) acLog10.add(log10); // NaN: AC not finite and positive (counted apart)
       // P1 (p*S ≤ p*NS); only a reversal needs the full check.
       const jNS = bestIndexNS[o], jS = bestIndexS[o];
       if (jS > jNS) checkProposition1(P1, this.grid, vs[i], alphas[i], scs[i], rs[i], mcs[i], jNS, jS, bestProfitS[o]);

@@ -61,14 +61,15 @@ export class FineHistogram {
   /**
    * add(scale · x), or add(log x) with `log`, for each value in order: the same state as calling
    * add value by value, in a loop whose state V8 keeps in registers (4–5× faster at 20M values).
+   * `skipNaN`: NaN values are left out altogether (not counted as non-finite).
    */
-  addAll(values: ArrayLike<number>, scale = 1, log = false): void {
+  addAll(values: ArrayLike<number>, scale = 1, log = false, skipNaN = false): void {
     let { count, min, max, shift, sum, sumSquares, nonFinite, below, above } = this;
     const counts = this.counts, lo = this.lo, inverseWidth = this.inverseWidth, bins = this.bins;
     for (let i = 0; i < values.length; i++) {
       const x = log ? Math.log(values[i]) : scale * values[i];
       if (!(x - x === 0)) {
-        nonFinite++;
+        if (!(skipNaN && x !== x)) nonFinite++;
         continue;
       }
       if (count === 0) shift = x;

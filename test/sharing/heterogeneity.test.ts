@@ -35,7 +35,7 @@ test('fine-histogram quantiles agree with sorted data to within one bin; moments
   assert.is(h.max, xs[xs.length - 1]);
 });
 
-test('addAll leaves a histogram exactly as adding the values one by one (scaled, logged, non-finite, out of range)', () => {
+test('addAll leaves a histogram exactly as adding the values one by one (scaled, logged, non-finite, out of range, NaN skipped on request)', () => {
   const rng = new CounterRng(5, 1, 0);
   const values = Float64Array.from({ length: 20_000 }, (_, i) => (i % 997 === 3 ? NaN : i % 991 === 7 ? -Infinity : i % 13 === 0 ? 1e9 : rng.normal() * 3 + 0.5));
   for (const [scale, log] of [[1, false], [18.858, false], [-0.5, false], [1, true]] as const) {
@@ -44,6 +44,15 @@ test('addAll leaves a histogram exactly as adding the values one by one (scaled,
     all.addAll(values, scale, log);
     assert.equal({ ...all }, { ...one }, `scale ${scale}, log ${log}`);
     assert.ok(all.count > 0 && all.nonFinite > 0 && all.above + all.below > 0);
+    // skipNaN: as adding only the values that are not NaN (±∞ still count as non-finite)
+    const some = new FineHistogram(-10, 10, 4000), skipping = new FineHistogram(-10, 10, 4000);
+    for (const x of values) {
+      const y = log ? Math.log(x) : scale * x;
+      if (!Number.isNaN(y)) some.add(y);
+    }
+    skipping.addAll(values, scale, log, true);
+    assert.equal({ ...skipping }, { ...some }, `skipping NaN, scale ${scale}, log ${log}`);
+    assert.ok(skipping.nonFinite < all.nonFinite && (log || skipping.nonFinite > 0));
   }
 });
 
