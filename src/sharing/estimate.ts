@@ -958,14 +958,20 @@ function referralBootstrapSummary(prep: Prepared, lay: Layout, thetaStd: Float64
     const se: number[] = [], interval: [number, number][] = [];
     estimate.forEach((est, j) => {
       const xs = values.map((v) => v[j]).sort((a, b) => a - b);
-      const mu = xs.reduce((acc, x) => acc + x, 0) / Math.max(1, xs.length);
-      se.push(xs.length > 1 ? Math.sqrt(xs.reduce((acc, x) => acc + (x - mu) ** 2, 0) / (xs.length - 1)) : NaN);
+      se.push(sampleStandardDeviation(xs));
       interval.push(xs.length > 1 ? [2 * est - quantileSorted(xs, 0.975), 2 * est - quantileSorted(xs, 0.025)] : [NaN, NaN]);
     });
     return { se: { r0: se[0], beta_r: se.slice(1) }, interval95: { r0: interval[0], beta_r: interval.slice(1) } };
   };
   const raw = summarize(false), std = summarize(true);
   return { replications: draws.length, failures, se: raw.se, interval95: raw.interval95, standardized: std };
+}
+
+/** The sample standard deviation of bootstrap draws (n − 1 in the denominator); NaN below two draws. */
+function sampleStandardDeviation(xs: readonly number[]): number {
+  if (xs.length < 2) return NaN;
+  const mu = xs.reduce((acc, x) => acc + x, 0) / xs.length;
+  return Math.sqrt(xs.reduce((acc, x) => acc + (x - mu) ** 2, 0) / (xs.length - 1));
 }
 
 /** The q-quantile of ascending values (linear interpolation between order statistics). */
@@ -1085,11 +1091,8 @@ async function bootstrap(data: SharingData, prep: Prepared, results: EstimationR
     }
     options.onBootstrapProgress?.(b + 1, B);
   }
-  const sd = names.map((_, j) => {
-    const xs = draws.map((d) => d[j]);
-    const mu = xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
-    return Math.sqrt(xs.reduce((s, x) => s + (x - mu) ** 2, 0) / Math.max(1, xs.length - 1));
-  });
+  // fewer than two successful replications: no SE (NaN), not 0
+  const sd = names.map((_, j) => sampleStandardDeviation(draws.map((d) => d[j])));
   const get = (nm: string) => sd[names.indexOf(nm)];
   const betas = (block: string) => prep.covariateNames.map((c) => get(`${block}.${c}`));
   const se: ParameterErrors = {
