@@ -115,6 +115,11 @@ export interface CounterfactualOptions {
    */
   keepBytes?: number;
   /**
+   * Exact uniform totals in pass 1 at the candidates predicted from each market's totals so far
+   * (default true); false leaves them all to a second read of the data. The results are the same.
+   */
+  predictCandidates?: boolean;
+  /**
    * Filled in with how the exact uniform totals were obtained: blocks in all, and blocks read a
    * second time because pass 1 had not predicted their market's final candidates (e.g. the blocks
    * launched before their market had any totals). Depends on the chunk size; results do not.
@@ -609,7 +614,8 @@ class FirstPass {
       let lists = guesses.get(m);
       if (!lists) {
         const state = this.markets[m];
-        lists = this.runs.map((run) => (state.customers > 0 ? run.candidates(state, PREDICTION_SLACK) : []));
+        const predict = state.customers > 0 && this.options.predictCandidates !== false;
+        lists = this.runs.map((run) => (predict ? run.candidates(state, PREDICTION_SLACK) : []));
         guesses.set(m, lists);
       }
       return lists;

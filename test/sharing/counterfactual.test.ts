@@ -202,9 +202,10 @@ test('uniform totals from pass 1\'s predicted candidates, or read again where th
     ...population, baselineUtility: permuted(population.baselineUtility), priceSensitivity: permuted(population.priceSensitivity),
     shareCost: permuted(population.shareCost), expectedReferrals: permuted(population.expectedReferrals), marginalCost: permuted(population.marginalCost),
   };
-  const run = async (people: typeof population, chunkRows: number, threads: number) => {
+  const run = async (people: typeof population, chunkRows: number, threads: number, predictCandidates = true) => {
     const work: { blocks?: number; rereadBlocks?: number } = {};
-    const res = await withEngine({ threads, inlineBelow: 0 }, (engine) => counterfactual(primitiveSource(people, chunkRows), PAPER_PARAMETERS, { gammaGrid: [0.5, 1.5], blockSize: 64, work }, engine));
+    const options = { gammaGrid: [0.5, 1.5], blockSize: 64, work, predictCandidates };
+    const res = await withEngine({ threads, inlineBelow: 0 }, (engine) => counterfactual(primitiveSource(people, chunkRows), PAPER_PARAMETERS, options, engine));
     return { blocks: work.blocks!, reread: work.rereadBlocks!, json: JSON.stringify(res) };
   };
   const markets = population.marketNames.length;
@@ -219,6 +220,12 @@ test('uniform totals from pass 1\'s predicted candidates, or read again where th
     const small = await run(drifting, chunkRows, threads);
     assert.is(small.blocks, drift.blocks, 'the same blocks whatever the chunking');
     assert.is(small.json, drift.json, `chunks of ${chunkRows}, ${threads} thread(s): identical results`);
+  }
+  // every block's totals from the second read instead: the same results, bit for bit
+  for (const [people, predicted] of [[population, steady], [drifting, drift]] as const) {
+    const reread = await run(people, 1 << 20, 1, false);
+    assert.is(reread.reread, reread.blocks, 'no predictions: every block read again');
+    assert.is(reread.json, predicted.json, 'predicted and re-read totals give identical results');
   }
 });
 
