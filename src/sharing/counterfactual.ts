@@ -952,18 +952,24 @@ export async function counterfactual(
     }
     const d = new Float64Array(6), d0 = new Float64Array(6), x = new Float64Array(k);
     const upPrices = markets.map((_, m) => prices[uniformIndex.UP[m]]);
+    // The UP requirement split, counted per market by a kernel; chunk k + 1's is started (its
+    // checks run, its job is queued) before chunk k's count is added, so the workers keep busy.
+    const broadcastingByMarket = new Float64Array(markets.length);
+    let pendingSplit: Promise<Float64Array> | undefined;
+    const addSplit = async () => {
+      if (!pendingSplit) return;
+      const broadcasting = await pendingSplit;
+      pendingSplit = undefined;
+      for (let m = 0; m < markets.length; m++) broadcastingByMarket[m] += broadcasting[m];
+    };
     let done = 0;
     for await (const chunk of later.chunks()) {
       const p = chunkPrimitives(params, chunk, source.marketNames, done);
       const cn = chunk.market.length;
-      // the UP requirement split, counted per market by a kernel
-      const broadcasting = await requirementSplit({ ...p, marginalCost: chunk.marginalCost }, chunk.market, upPrices, { sigma: params.sigma, leadValue }, engine);
-      const perMarket = new Float64Array(markets.length);
-      for (let i = 0; i < cn; i++) perMarket[chunk.market[i]]++;
-      markets.forEach((_, m) => {
-        countsUP[1][uniformIndex.UP[m]] += broadcasting[m];
-        countsUP[0][uniformIndex.UP[m]] += perMarket[m] - broadcasting[m];
-      });
+      const split = requirementSplit({ ...p, marginalCost: chunk.marginalCost }, chunk.market, upPrices, { sigma: params.sigma, leadValue }, engine);
+      split.catch(() => undefined); // awaited by addSplit; this only keeps a failure from being reported as unhandled meanwhile
+      await addSplit();
+      pendingSplit = split;
       if (!gradients) {
         done += cn;
         progress?.update(2 * n + done);
@@ -1008,6 +1014,12 @@ export async function counterfactual(
       done += cn;
       progress?.update(2 * n + done);
     }
+    await addSplit();
+    // customers per market from pass 1 (counts of customers: exact in any order)
+    markets.forEach((state, m) => {
+      countsUP[1][uniformIndex.UP[m]] += broadcastingByMarket[m];
+      countsUP[0][uniformIndex.UP[m]] += state.customers - broadcastingByMarket[m];
+    });
   }
   progress?.stop();
 
