@@ -814,8 +814,10 @@ function accumulate4(rowPtr: usize, x: v128): void {
 
 /**
  * Exact per-price totals at a few (price, lead value) entries (candidates of the uniform-price
- * schemes, for one or several lead values): adds Σ_i Π_i(p, 0), Σ_i Π_i(p, 1) and
- * Σ_i max_s Π_i(p, s) over the shard's customers into totals (3 rows of nEntries). Entry e is at
+ * schemes, for one or several lead values): adds Σ_i Π_i(p, 0), Σ_i Π_i(p, 1),
+ * Σ_i max_s Π_i(p, s) and the number of customers with Π_i(p, 1) ≥ Π_i(p, 0) (the UP scheme's
+ * requirement split, as requirementSplit decides it) over the shard's customers into totals (4 rows
+ * of nEntries). Entry e is at
  * price prices[entryPrice[e]] (prices: the nPrices distinct ones) and lead value leadValues[e].
  * S and Π(p, 0) do not depend on L, so each customer's are evaluated once per distinct price and
  * every entry at that price uses them. Each entry's total accumulates customer by customer with
@@ -834,6 +836,7 @@ export function priceTotalsAt(
   const sigmaV = f64x2.splat(sigma);
   const totalsS = totalsPtr + (<usize>nEntries << 3);
   const totalsP = totalsS + (<usize>nEntries << 3);
+  const countsS = totalsP + (<usize>nEntries << 3);
   for (let j = 0; j < nEntries; j++) {
     const d = load<i32>(entryPricePtr + (<usize>j << 2));
     assert(d >= 0 && d < nPrices);
@@ -858,6 +861,7 @@ export function priceTotalsAt(
     let sumNS = load<f64>(totalsPtr + (<usize>first << 3));
     let sumS = load<f64>(totalsS + (<usize>first << 3));
     let sumP = load<f64>(totalsP + (<usize>first << 3));
+    let countS = load<f64>(countsS + (<usize>first << 3));
     for (let i = 0; i < n; i += 2) {
       const second = i + 1 < n;
       const o = <usize>i << 3;
@@ -879,10 +883,12 @@ export function priceTotalsAt(
         sumNS += f64x2.extract_lane(profitNS, 0);
         sumS += f64x2.extract_lane(profitS, 0);
         sumP += f64x2.extract_lane(best, 0);
+        if (f64x2.extract_lane(profitS, 0) >= f64x2.extract_lane(profitNS, 0)) countS += 1;
         if (second) {
           sumNS += f64x2.extract_lane(profitNS, 1);
           sumS += f64x2.extract_lane(profitS, 1);
           sumP += f64x2.extract_lane(best, 1);
+          if (f64x2.extract_lane(profitS, 1) >= f64x2.extract_lane(profitNS, 1)) countS += 1;
         }
         continue;
       }
@@ -894,12 +900,15 @@ export function priceTotalsAt(
         addLanes(totalsPtr + eOff, profitNS, second);
         addLanes(totalsS + eOff, profitS, second);
         addLanes(totalsP + eOff, best, second);
+        const broadcast = f64x2.ge(profitS, profitNS); // all ones where Π(p, 1) ≥ Π(p, 0)
+        addLanes(countsS + eOff, v128.and(broadcast, f64x2.splat(1)), second);
       }
     }
     if (single) {
       store<f64>(totalsPtr + (<usize>first << 3), sumNS);
       store<f64>(totalsS + (<usize>first << 3), sumS);
       store<f64>(totalsP + (<usize>first << 3), sumP);
+      store<f64>(countsS + (<usize>first << 3), countS);
     }
   }
 }

@@ -43,7 +43,7 @@ const cases = [
     run: () => counterfactual(primitiveSource(population), params, { gammaGrid: [], uniformConditions: false }, engine),
   },
   {
-    name: 'six schemes + UP requirement split (two passes)', units: customers,
+    name: 'six schemes + UP requirement split', units: customers,
     run: () => counterfactual(primitiveSource(population), params, { gammaGrid: [] }, engine),
   },
   {

@@ -46,7 +46,7 @@ export function registerCounterfactual(program: Command): void {
       const params = await readParameters(opts.params);
       const covariance = opts.covariance ? await readCovariance(opts.covariance, params) : undefined;
       const rows = ctx.quiet ? undefined : await tableRowCount(opts.data);
-      const passes = 3; // pass 1, the exact uniform totals, pass 2 (the UP split)
+      const passes = covariance ? 3 : 2; // pass 1, the exact uniform totals, the gradients (with a covariance)
       const progress = rows ? startProgress('counterfactual', rows * passes, { quiet: ctx.quiet }) : undefined;
       const results = await counterfactual(fileSource(opts.data, params, opts.chunkRows, rows), params, {
         regularPrice: opts.regularPrice,

@@ -95,6 +95,11 @@ export interface PriceTotals {
   traditional: Float64Array;
   broadcasting: Float64Array;
   personalizedRequirement: Float64Array;
+  /**
+   * Exact totals at candidates only: customers with Π(p, 1) ≥ Π(p, 0), the UP scheme's requirement
+   * split at p (as requirementSplit decides it; 0 at a profit-only run's prices without S).
+   */
+  broadcastingCount?: Float64Array;
 }
 
 /** A group's best uniform price (index into prices) and the exact total profit there. */
@@ -760,6 +765,7 @@ function splitByRun(runs: readonly TotalsRun[], totals: readonly PriceTotals[]):
     return {
       traditional: t.traditional.slice(from, from + list.length), broadcasting: t.broadcasting.slice(from, from + list.length),
       personalizedRequirement: t.personalizedRequirement.slice(from, from + list.length),
+      broadcastingCount: t.broadcastingCount!.slice(from, from + list.length),
     };
   }));
 }
@@ -796,7 +802,7 @@ function entryTotalsJob(
   let total = 0;
   shards.forEach((_, k) => {
     shardBase.push(total);
-    total += 3 * counts[groupOf[k]];
+    total += 4 * counts[groupOf[k]];
   });
   const exact = arena.f64(Math.max(total, 1));
   arena.viewF64(exact).fill(0);
@@ -813,10 +819,11 @@ function entryTotalsJob(
     const view = arena.viewF64(exact);
     const out = entries.map((list) => ({
       traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
+      broadcastingCount: new Float64Array(list.length),
     }));
     shards.forEach((_, k) => {
       const g = groupOf[k], c = counts[g], base = shardBase[k];
-      TOTAL_ROWS.forEach((row, r) => {
+      [...TOTAL_ROWS, 'broadcastingCount' as const].forEach((row, r) => {
         for (let j = 0; j < entries[g].length; j++) out[g][row][j] += view[base + r * c + j];
       });
     });

@@ -15,11 +15,12 @@
 // blocks — and returns bit-identical per-price totals — whatever the chunk size; block totals
 // and per-customer sums are added per market in input order, and markets in market order.
 //
-// Two passes: the first finds every optimum; the second (only for what needs the uniform prices
-// chosen in the first) splits the UP customers by requirement and evaluates the delta-method
-// gradients; between them the exact uniform totals read the blocks pass 1 left again. The first read's
-// customers (their primitives) are kept for those reads up to a byte budget (`keepBytes`); past
-// it the source is read again, so memory stays bounded by the budget, the chunk and the blocks.
+// Passes: the first finds every optimum; the exact uniform totals then read the blocks pass 1
+// left again (they also count the UP customers who take the requirement at each candidate price,
+// so the UP split needs no pass of its own); with a covariance a second pass evaluates the
+// delta-method gradients at the uniform prices chosen. The first read's customers (their
+// primitives) are kept for the later reads up to a byte budget (`keepBytes`); past it the source
+// is read again, so memory stays bounded by the budget, the chunk and the blocks.
 // The per-customer work runs in kernels on the workers: the search, then on the same shard the
 // personalized schemes' sums, best-price counts and acquisition costs (schemeStats); the main
 // thread reads the data, cuts blocks and adds block results in order.
@@ -39,7 +40,7 @@ import { badInput, PromoptError } from '../errors.js';
 import { getDefaultEngine, type Engine } from '../parallel/engine.js';
 import {
   addScreenedLeadTotals, addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedLeadTotals, emptyScreenedTotals, exactTotalsAtLeads, feasiblePrices,
-  leadCandidatePrices, priceGridSearch, priceGridSearchLeads, REGULAR_PRICE, requirementSplit, unionOf,
+  leadCandidatePrices, priceGridSearch, priceGridSearchLeads, REGULAR_PRICE, unionOf,
   type GridResult, type LeadGridResult, type PriceTotals, type TotalsRun, type ScreenedLeadTotals, type ScreenedTotals, type UniformChoice,
 } from '../kernels/grid.js';
 import { readSharingDataChunks } from './data.js';
@@ -100,7 +101,7 @@ export interface CounterfactualOptions {
   gammaGrid?: readonly number[];
   /** Parameter covariance for delta-method SEs and the sensitivity band. */
   covariance?: ParameterCovariance;
-  /** Split the UP customers by requirement (a second pass over the customers). Default true. */
+  /** Split the UP customers by requirement (counted with the exact totals; no extra pass). Default true. */
   uniformConditions?: boolean;
   /** Every `propositionStride`-th customer (by input row) gets P2/P3 twins, up to `propositionSample`. */
   propositionStride?: number;
@@ -125,7 +126,10 @@ export interface CounterfactualOptions {
    * launched before their market had any totals). Depends on the chunk size; results do not.
    */
   work?: { blocks?: number; rereadBlocks?: number };
-  /** Updated with customers done over the three reads (pass 1, exact totals, pass 2): total 3 × customers. */
+  /**
+   * Updated with customers done over the reads: pass 1 [0, n), the exact totals [n, 2n) and, with a
+   * covariance, the gradients [2n, 3n); it jumps over a read that is not needed.
+   */
   progress?: Progress;
   seed?: number;
 }
@@ -697,6 +701,7 @@ class FirstPass {
           traditional: Float64Array.from(positions, (i) => t.traditional[i]),
           broadcasting: Float64Array.from(positions, (i) => t.broadcasting[i]),
           personalizedRequirement: Float64Array.from(positions, (i) => t.personalizedRequirement[i]),
+          broadcastingCount: Float64Array.from(positions, (i) => t.broadcastingCount![i]),
         };
       });
     }));
@@ -787,13 +792,18 @@ class BatchPipeline {
 }
 
 function zeroTotals(length: number): PriceTotals {
-  return { traditional: new Float64Array(length), broadcasting: new Float64Array(length), personalizedRequirement: new Float64Array(length) };
+  return {
+    traditional: new Float64Array(length), broadcasting: new Float64Array(length), personalizedRequirement: new Float64Array(length),
+    broadcastingCount: new Float64Array(length),
+  };
 }
 
+/** Adds exact totals (with their broadcasting counts). */
 function addTotals(into: PriceTotals, from: PriceTotals): void {
   addInto(into.traditional, from.traditional);
   addInto(into.broadcasting, from.broadcasting);
   addInto(into.personalizedRequirement, from.personalizedRequirement);
+  addInto(into.broadcastingCount!, from.broadcastingCount!);
 }
 
 /**
@@ -863,7 +873,7 @@ export async function counterfactual(
   const grid: Grid = { prices, sigma: params.sigma, leadValue, gamma };
   const covariance = options.covariance;
   const progress = options.progress;
-  const passes = (options.uniformConditions ?? true) || covariance ? 2 : 1;
+  const splitUP = options.uniformConditions ?? true;
 
   // Exact uniform totals: at one lead value for US and UP (S is needed), Σ Π(p, 0) only for UNS
   // (one exponential per price instead of the share's two and a logarithm), and one run per γ.
@@ -939,54 +949,40 @@ export async function counterfactual(
   const gammaUS = gamma.map((_, g) => order.reduce((t, m) => t + gammaUSChoice[g][m].total, 0) / n);
   const gammaPP = gamma.map((_, g) => order.reduce((t, m) => t + markets[m].gammaSumPP[g], 0) / n);
 
-  // Pass 2: UP requirement per customer at its market's price, and the gradients.
+  // The UP requirement split: customers with Π(p, 1) ≥ Π(p, 0) at their market's UP price, counted
+  // with the exact totals (the price is one of the market's candidates with S).
   const countsUP: [Float64Array, Float64Array] = [new Float64Array(prices.length), new Float64Array(prices.length)];
+  if (splitUP) {
+    markets.forEach((state, m) => {
+      if (state.customers === 0) return;
+      const j = uniformIndex.UP[m];
+      const broadcasting = exactShare[m].broadcastingCount![withShare[m].indexOf(j)];
+      countsUP[1][j] += broadcasting;
+      countsUP[0][j] += state.customers - broadcasting;
+    });
+  }
+
+  // Pass 2 (with a covariance): the gradients, at the uniform prices chosen above.
   const names = parameterNames(params);
   const k = params.covariates.length;
   let gradients: Record<SchemeName, GradientSum> | undefined;
   let gammaGradients: { PP: GradientSum; US: GradientSum }[] | undefined;
-  if (passes === 2) {
-    if (covariance) {
-      gradients = Object.fromEntries(SCHEMES.map((s) => [s, new GradientSum(k)])) as Record<SchemeName, GradientSum>;
-      gammaGradients = gamma.map(() => ({ PP: new GradientSum(k), US: new GradientSum(k) }));
-    }
+  if (covariance) {
+    gradients = Object.fromEntries(SCHEMES.map((s) => [s, new GradientSum(k)])) as Record<SchemeName, GradientSum>;
+    gammaGradients = gamma.map(() => ({ PP: new GradientSum(k), US: new GradientSum(k) }));
     const d = new Float64Array(6), d0 = new Float64Array(6), x = new Float64Array(k);
     const upPrices = markets.map((_, m) => prices[uniformIndex.UP[m]]);
-    // The UP requirement split, counted per market by a kernel; chunk k + 1's is started (its
-    // checks run, its job is queued) before chunk k's count is added, so the workers keep busy.
-    const broadcastingByMarket = new Float64Array(markets.length);
-    let pendingSplit: Promise<Float64Array> | undefined;
-    const addSplit = async () => {
-      if (!pendingSplit) return;
-      const broadcasting = await pendingSplit;
-      pendingSplit = undefined;
-      for (let m = 0; m < markets.length; m++) broadcastingByMarket[m] += broadcasting[m];
-    };
     let done = 0;
     for await (const chunk of later.chunks()) {
       const p = chunkPrimitives(params, chunk, source.marketNames, done);
       const cn = chunk.market.length;
-      const split = requirementSplit({ ...p, marginalCost: chunk.marginalCost }, chunk.market, upPrices, { sigma: params.sigma, leadValue }, engine);
-      split.catch(() => undefined); // awaited by addSplit; this only keeps a failure from being reported as unhandled meanwhile
-      await addSplit();
-      pendingSplit = split;
-      if (!gradients) {
-        done += cn;
-        progress?.update(2 * n + done);
-        continue;
-      }
-      let main: GridResult | undefined;
-      let byGamma: LeadGridResult | undefined;
       const customers = { ...p, marginalCost: chunk.marginalCost };
-      if (gradients) {
-        if (!chunk.covariates && k > 0) throw badInput('delta-method SEs need the covariates, not only the primitives');
-        main = await priceGridSearch(customers, { prices, sigma: params.sigma, leadValue }, engine);
-        if (gamma.length > 0) byGamma = await priceGridSearchLeads(customers, { prices, sigma: params.sigma, leadValues: gamma.map((g) => g * leadValue) }, engine);
-      }
+      if (!chunk.covariates && k > 0) throw badInput('delta-method SEs need the covariates, not only the primitives');
+      const main = await priceGridSearch(customers, { prices, sigma: params.sigma, leadValue }, engine);
+      const byGamma = gamma.length > 0 ? await priceGridSearchLeads(customers, { prices, sigma: params.sigma, leadValues: gamma.map((g) => g * leadValue) }, engine) : undefined;
       for (let i = 0; i < cn; i++) {
         const m = chunk.market[i];
         const v = p.baselineUtility[i], alpha = p.priceSensitivity[i], sc = p.shareCost[i], r = p.expectedReferrals[i], mc = chunk.marginalCost[i];
-        if (!main) continue;
         // which condition's derivative the UP gradient takes (a near tie is where they meet)
         const pUP = upPrices[m];
         const upBroadcast: 0 | 1 = customerProfit(v, alpha, sc, r, mc, pUP, 1, params.sigma, leadValue) >= customerProfit(v, alpha, sc, r, mc, pUP, 0, params.sigma, leadValue) ? 1 : 0;
@@ -1014,19 +1010,13 @@ export async function counterfactual(
       done += cn;
       progress?.update(2 * n + done);
     }
-    await addSplit();
-    // customers per market from pass 1 (counts of customers: exact in any order)
-    markets.forEach((state, m) => {
-      countsUP[1][uniformIndex.UP[m]] += broadcastingByMarket[m];
-      countsUP[0][uniformIndex.UP[m]] += state.customers - broadcastingByMarket[m];
-    });
   }
   progress?.stop();
 
   // Assemble.
   const schemes = {} as Record<SchemeName, SchemeResult>;
   const broadcastingCount: Record<SchemeName, number> = {
-    UNS: 0, US: n, UP: passes === 2 ? sumArray(countsUP[1]) : NaN, PNS: 0, PS: n, PP: first.ac.assigned,
+    UNS: 0, US: n, UP: splitUP ? sumArray(countsUP[1]) : NaN, PNS: 0, PS: n, PP: first.ac.assigned,
   };
   for (const s of SCHEMES) schemes[s] = { profit: sums[s] / n, broadcasting: broadcastingCount[s] };
   let gradientOut: Record<SchemeName, number[]> | undefined;
@@ -1053,7 +1043,7 @@ export async function counterfactual(
     for (const a of arrays) a.forEach((x, j) => { s += x * prices[j]; c += x; });
     return c > 0 ? s / c : NaN;
   };
-  const upSplit = passes === 2 ? countsUP : null;
+  const upSplit = splitUP ? countsUP : null;
   const uns = uniformCounts('UNS'), us = uniformCounts('US'), up = uniformCounts('UP');
   const priceDistributions: CounterfactualResults['priceDistributions'] = {
     UNS: { traditional: counts(uns), broadcasting: {}, mean: meanPrice(uns) },

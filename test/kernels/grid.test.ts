@@ -641,14 +641,31 @@ test('exact totals at (price, lead value) entries equal the exhaustive kernel\'s
   for (const threads of [1, 2]) {
     await withEngine({ threads, inlineBelow: 0 }, async (engine) => {
       const exact = await exactTotalsAtLeads(customers, { prices, sigma: 18.858, groupStarts }, runs, engine);
+      let splitsBetween = 0;
+      const groupOf = (g: number) => {
+        const start = groupStarts[g], end = groupStarts[g + 1] ?? customers.baselineUtility.length;
+        const cut = (a: ArrayLike<number>) => Float64Array.from({ length: end - start }, (_, i) => a[start + i]);
+        return {
+          baselineUtility: cut(customers.baselineUtility), priceSensitivity: cut(customers.priceSensitivity), shareCost: cut(customers.shareCost),
+          expectedReferrals: cut(customers.expectedReferrals), marginalCost: cut(customers.marginalCost),
+        };
+      };
       for (const [k, leadValue] of leads.entries()) {
         const full = await priceGridSearch(customers, { prices, sigma: 18.858, leadValue, exhaustive: true, totals: true, groupStarts }, engine);
-        runs[k].candidates.forEach((list, g) => list.forEach((j, e) => {
-          for (const row of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
-            assert.is(exact[k][g][row][e], full.totals![g][row][j], `lead ${leadValue}, group ${g}, price ${j}, ${row}`);
+        for (const [g, list] of runs[k].candidates.entries()) {
+          for (const [e, j] of list.entries()) {
+            for (const row of ['traditional', 'broadcasting', 'personalizedRequirement'] as const) {
+              assert.is(exact[k][g][row][e], full.totals![g][row][j], `lead ${leadValue}, group ${g}, price ${j}, ${row}`);
+            }
+            // the UP requirement split at this price: as the requirementSplit kernel counts it
+            const group = groupOf(g);
+            const [split] = await requirementSplit(group, new Int32Array(group.baselineUtility.length), [prices[j]], { sigma: 18.858, leadValue }, engine);
+            assert.is(exact[k][g].broadcastingCount![e], split, `lead ${leadValue}, group ${g}, price ${j}: customers with Π(p, 1) ≥ Π(p, 0)`);
+            if (split > 0 && split < group.baselineUtility.length) splitsBetween++;
           }
-        }));
+        }
       }
+      assert.ok(splitsBetween > 5, 'groups split between the two requirements');
     });
   }
 });
