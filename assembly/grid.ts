@@ -855,7 +855,7 @@ export function priceTotalsAt(
     if (count == 0) continue;
     const priceV = f64x2.splat(load<f64>(pricesPtr + (<usize>d << 3)));
     const withShare = d < nShare;
-    // one entry (the usual case): its three totals stay in registers
+    // one entry (the usual case): its four totals stay in registers
     const single = count == 1;
     const leadV = f64x2.splat(load<f64>(leadValuesPtr + (<usize>first << 3)));
     let sumNS = load<f64>(totalsPtr + (<usize>first << 3));
@@ -877,7 +877,7 @@ export function priceTotalsAt(
       }
       const r = v128.load(referralsPtr + o);
       if (single) {
-        // as addEntryTotals: Π(p, 1) = S (Π(p, 0) + r L), the requirement's max by pmax
+        // as the exhaustive kernel: Π(p, 1) = S (Π(p, 0) + r L), the requirement's max by pmax
         const profitS = f64x2.mul(share, f64x2.add(profitNS, f64x2.mul(r, leadV)));
         const best = f64x2.pmax(profitNS, profitS);
         sumNS += f64x2.extract_lane(profitNS, 0);

@@ -733,6 +733,14 @@ export function bestCandidate(candidates: readonly number[], totals: ArrayLike<n
   return { index: candidates[best], total: totals[best] };
 }
 
+/** The rows of exact totals at candidate prices: PriceTotals with the broadcasting count. */
+export const EXACT_TOTAL_ROWS = ['traditional', 'broadcasting', 'personalizedRequirement', 'broadcastingCount'] as const;
+
+/** Exact totals whose rows are `row(name)` for each of EXACT_TOTAL_ROWS. */
+export function exactTotalsOf(row: (name: (typeof EXACT_TOTAL_ROWS)[number]) => Float64Array): PriceTotals {
+  return { traditional: row('traditional'), broadcasting: row('broadcasting'), personalizedRequirement: row('personalizedRequirement'), broadcastingCount: row('broadcastingCount') };
+}
+
 /** One lead value's candidate prices per group (indices into the grid); `profitOnly`: only Σ Π(p, 0) is needed. */
 export interface TotalsRun {
   leadValue: number;
@@ -761,12 +769,7 @@ function splitByRun(runs: readonly TotalsRun[], totals: readonly PriceTotals[]):
   return runs.map((run) => run.candidates.map((list, g) => {
     const from = at[g];
     at[g] += list.length;
-    const t = totals[g];
-    return {
-      traditional: t.traditional.slice(from, from + list.length), broadcasting: t.broadcasting.slice(from, from + list.length),
-      personalizedRequirement: t.personalizedRequirement.slice(from, from + list.length),
-      broadcastingCount: t.broadcastingCount!.slice(from, from + list.length),
-    };
+    return exactTotalsOf((row) => totals[g][row]!.slice(from, from + list.length));
   }));
 }
 
@@ -817,14 +820,12 @@ function entryTotalsJob(
   };
   const reduce = (): PriceTotals[] => {
     const view = arena.viewF64(exact);
-    const out = entries.map((list) => ({
-      traditional: new Float64Array(list.length), broadcasting: new Float64Array(list.length), personalizedRequirement: new Float64Array(list.length),
-      broadcastingCount: new Float64Array(list.length),
-    }));
+    const out = entries.map((list) => exactTotalsOf(() => new Float64Array(list.length)));
     shards.forEach((_, k) => {
       const g = groupOf[k], c = counts[g], base = shardBase[k];
-      [...TOTAL_ROWS, 'broadcastingCount' as const].forEach((row, r) => {
-        for (let j = 0; j < entries[g].length; j++) out[g][row][j] += view[base + r * c + j];
+      EXACT_TOTAL_ROWS.forEach((row, r) => {
+        const into = out[g][row]!;
+        for (let j = 0; j < entries[g].length; j++) into[j] += view[base + r * c + j];
       });
     });
     return out;

@@ -39,7 +39,7 @@
 import { badInput, PromoptError } from '../errors.js';
 import { getDefaultEngine, type Engine } from '../parallel/engine.js';
 import {
-  addScreenedLeadTotals, addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedLeadTotals, emptyScreenedTotals, exactTotalsAtLeads, feasiblePrices,
+  addScreenedLeadTotals, addScreenedTotals, bestCandidate, candidatePrices, emptyScreenedLeadTotals, emptyScreenedTotals, EXACT_TOTAL_ROWS, exactTotalsAtLeads, exactTotalsOf, feasiblePrices,
   leadCandidatePrices, priceGridSearch, priceGridSearchLeads, REGULAR_PRICE, unionOf,
   type GridResult, type LeadGridResult, type PriceTotals, type TotalsRun, type ScreenedLeadTotals, type ScreenedTotals, type UniformChoice,
 } from '../kernels/grid.js';
@@ -123,7 +123,7 @@ export interface CounterfactualOptions {
   /**
    * Filled in with how the exact uniform totals were obtained: blocks in all, and blocks read a
    * second time because pass 1 had not predicted their market's final candidates (e.g. the blocks
-   * launched before their market had any totals). Depends on the chunk size; results do not.
+   * launched before their market had any totals). The results do not depend on it.
    */
   work?: { blocks?: number; rereadBlocks?: number };
   /**
@@ -697,12 +697,7 @@ class FirstPass {
       if (at.some((positions) => positions.some((i) => i < 0))) return undefined;
       return at.map((positions, k) => {
         const t = predicted.totals[k];
-        return {
-          traditional: Float64Array.from(positions, (i) => t.traditional[i]),
-          broadcasting: Float64Array.from(positions, (i) => t.broadcasting[i]),
-          personalizedRequirement: Float64Array.from(positions, (i) => t.personalizedRequirement[i]),
-          broadcastingCount: Float64Array.from(positions, (i) => t.broadcastingCount![i]),
-        };
+        return exactTotalsOf((row) => Float64Array.from(positions, (i) => t[row]![i]));
       });
     }));
   }
@@ -791,19 +786,9 @@ class BatchPipeline {
   }
 }
 
-function zeroTotals(length: number): PriceTotals {
-  return {
-    traditional: new Float64Array(length), broadcasting: new Float64Array(length), personalizedRequirement: new Float64Array(length),
-    broadcastingCount: new Float64Array(length),
-  };
-}
-
 /** Adds exact totals (with their broadcasting counts). */
 function addTotals(into: PriceTotals, from: PriceTotals): void {
-  addInto(into.traditional, from.traditional);
-  addInto(into.broadcasting, from.broadcasting);
-  addInto(into.personalizedRequirement, from.personalizedRequirement);
-  addInto(into.broadcastingCount!, from.broadcastingCount!);
+  for (const row of EXACT_TOTAL_ROWS) addInto(into[row]!, from[row]!);
 }
 
 /**
@@ -921,20 +906,18 @@ export async function counterfactual(
   if (options.work) Object.assign(options.work, { blocks: perBlock.reduce((c, blocks) => c + blocks.length, 0), rereadBlocks: missing });
   // per market, block totals added in block order (whichever read gave them)
   const [exactShare, exactTraditional, ...exactGamma] = finalLists.map((lists, k) => lists.map((list, m) => {
-    const sum = zeroTotals(list.length);
+    const sum = exactTotalsOf(() => new Float64Array(list.length));
     for (const block of perBlock[m]) addTotals(sum, block![k]);
     return sum;
   }));
   const rowOf = { UNS: 'traditional', US: 'broadcasting', UP: 'personalizedRequirement' } as const;
-  const candidates = { UNS: finalLists[1], US: finalLists[0], UP: finalLists[0] };
-  const withShare = finalLists[0];
-  const gammaCandidates = finalLists.slice(2);
+  const [withShare, candidatesUNS, ...gammaCandidates] = finalLists;
   const uniformIndex = {} as Record<'UNS' | 'US' | 'UP', Int32Array>;
   const uniformChoice = {} as Record<'UNS' | 'US' | 'UP', UniformChoice[]>;
   const sums: Record<SchemeName, number> = { UNS: 0, US: 0, UP: 0, PNS: 0, PS: 0, PP: 0 };
   for (const scheme of UNIFORM) {
     uniformChoice[scheme] = markets.map((_, m) => scheme === 'UNS'
-      ? bestCandidate(candidates.UNS[m], exactTraditional[m].traditional)
+      ? bestCandidate(candidatesUNS[m], exactTraditional[m].traditional)
       : bestCandidate(withShare[m], exactShare[m][rowOf[scheme]]));
     uniformIndex[scheme] = Int32Array.from(uniformChoice[scheme], (c) => c.index);
     for (const m of order) sums[scheme] += uniformChoice[scheme][m].total;
